@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The NIC datapath. One thread serves both queues and the tap, so no lock is
+ * needed anywhere: the rings are SPSC with the guest, and the tap fd is ours.
+ *
+ * TX: dequeue up to NET_BATCH descriptors, writev each frame from guest
+ * memory straight to the tap, complete, flush once per batch. When the ring
+ * is empty, re-arm the kick (kick_at) and re-check before sleeping. A tap
+ * that says EAGAIN keeps the rest of the batch here and we wait for EPOLLOUT.
+ * RX: while the tap is readable, readv each frame straight into the next
+ * posted buffer. With no buffer posted the frame stays in the tap and the
+ * tap leaves the epoll set until the guest posts more (its RX kick).
+ * Interrupts: at most one eventfd write per round, and only when a flush
+ * found the guest asked for one (irq_at).
+ */
+#include "net_datapath.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define ETH_HLEN_MIN	 14
+#define NET_MTU		 1500
+#define NET_HOST_FEATURES                                                                          \
+	(SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_TSO4 | SNNET_F_TSO6 | SNNET_F_GUEST_TSO4 |    \
+	 SNNET_F_GUEST_TSO6 | SNNET_F_INDIRECT)
+#define TAG_STOP	 0
+#define TAG_KICK_TX	 1
+#define TAG_KICK_RX	 2
+#define TAG_TAP		 3
+#define NET_MIN_FRAME	 (SNNET_VNET_HDR_LEN + ETH_HLEN_MIN)
+
+static const char *const queue_name[2] = {"TX", "RX"};
+
+static void *dp_xlate(void *ctx, uint64_t addr, uint64_t len)
+{
+	return guest_ptr(ctx, addr, len);
+}
+
+static size_t ring_region_size(void)
+{
+	struct snring_config c = {.num_queues = 2,
+				  .queue_size = SNNET_QUEUE_SIZE,
+				  .max_len = SNNET_MAX_BUF_LEN};
+	return snring_region_size(&c);
+}
+
+size_t net_shared_size(void)
+{
+	size_t pg = 4096;
+
+	return (SNNET_CONFIG_SIZE + ring_region_size() + pg - 1) / pg * pg;
+}
+
+static int epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = tag};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int net_dp_init(struct net_dp *dp, const struct net_dp_params *p)
+{
+	struct snnet_config *cfg;
+	int r;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->p = *p;
+	dp->epfd = dp->stop_fd = -1;
+	if (p->shared_size < net_shared_size())
+		return -ENOSPC;
+	dp->rcfg = (struct snring_config){.num_queues = 2,
+					  .queue_size = SNNET_QUEUE_SIZE,
+					  .max_len = SNNET_MAX_BUF_LEN};
+	dp->region = (uint8_t *)p->shared + SNNET_CONFIG_SIZE;
+	dp->region_size = ring_region_size();
+	memset(p->shared, 0, p->shared_size);
+	r = snring_region_init(dp->region, dp->region_size, &dp->rcfg);
+	if (r)
+		return r;
+	cfg = dp->cfg = p->shared;
+	cfg->magic = snring_cpu_to_le32(SNNET_MAGIC);
+	cfg->version = snring_cpu_to_le16(SNNET_VERSION);
+	cfg->size = snring_cpu_to_le16(sizeof(*cfg));
+	memcpy(cfg->mac, p->mac, 6);
+	cfg->mtu = snring_cpu_to_le16(NET_MTU);
+	cfg->host_features = snring_cpu_to_le32(NET_HOST_FEATURES);
+	cfg->ring_offset = snring_cpu_to_le32(SNNET_CONFIG_SIZE);
+	cfg->ring_size = snring_cpu_to_le32((uint32_t)dp->region_size);
+	cfg->vnet_hdr_len = snring_cpu_to_le32(SNNET_VNET_HDR_LEN);
+
+	dp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (dp->stop_fd < 0 || dp->epfd < 0) {
+		r = -errno;
+		fprintf(stderr, "snvmm: net '%s': epoll/eventfd: %s\n", p->name, strerror(-r));
+		net_dp_destroy(dp);
+		return r;
+	}
+	if ((r = epoll_add(dp->epfd, dp->stop_fd, EPOLLIN, TAG_STOP)) ||
+	    (r = epoll_add(dp->epfd, p->kick_fd[0], EPOLLIN, TAG_KICK_TX)) ||
+	    (r = epoll_add(dp->epfd, p->kick_fd[1], EPOLLIN, TAG_KICK_RX)) ||
+	    (r = epoll_add(dp->epfd, p->tap_fd, 0, TAG_TAP))) {
+		fprintf(stderr, "snvmm: net '%s': epoll_ctl: %s\n", p->name, strerror(-r));
+		net_dp_destroy(dp);
+		return r;
+	}
+	return 0;
+}
+
+void net_dp_destroy(struct net_dp *dp)
+{
+	if (dp->epfd >= 0)
+		close(dp->epfd);
+	if (dp->stop_fd >= 0)
+		close(dp->stop_fd);
+	dp->epfd = dp->stop_fd = -1;
+}
+
+void net_dp_request_stop(struct net_dp *dp)
+{
+	uint64_t one = 1;
+
+	if (write(dp->stop_fd, &one, sizeof(one)) < 0)
+		perror("snvmm: net stop eventfd");
+}
+
+static void set_device_status(struct net_dp *dp, uint32_t v)
+{
+	/* Release: the ring state we set up is visible before the guest sees the status. */
+	snring_store_release(&dp->cfg->device_status, snring_cpu_to_le32(v));
+}
+
+/* snnet.h's handshake, on any doorbell: the driver's status is read exactly once. */
+static void handshake(struct net_dp *dp)
+{
+	uint32_t status = snring_le32_to_cpu(snring_load_acquire(&dp->cfg->status));
+	uint32_t gf;
+
+	if (dp->running && status == 0) {
+		/* Reset: nothing is in flight on TX once the pending batch is dropped. */
+		dp->running = false;
+		dp->tx_npend = dp->tx_ipend = 0;
+		snring_region_init(dp->region, dp->region_size, &dp->rcfg);
+		set_device_status(dp, 0);
+		return;
+	}
+	if (dp->running || status != SNNET_STATUS_DRIVER_OK)
+		return;
+	gf = snring_le32_to_cpu(snring_read_once(&dp->cfg->guest_features));
+	if ((gf & ~NET_HOST_FEATURES) ||
+	    ((gf & (SNNET_F_TSO4 | SNNET_F_TSO6)) && !(gf & SNNET_F_CSUM)) ||
+	    ((gf & (SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6)) && !(gf & SNNET_F_GUEST_CSUM))) {
+		fprintf(stderr, "snvmm: net '%s': guest features 0x%x not a valid subset of 0x%x\n",
+			dp->p.name, gf, NET_HOST_FEATURES);
+		counter_inc(&dp->c.protocol_errors);
+		return;
+	}
+	if (dp->p.set_offload && dp->p.set_offload(dp->p.offload_ctx, gf))
+		gf &= ~(SNNET_F_GUEST_CSUM | SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6);
+	dp->rcfg.max_indirect = (gf & SNNET_F_INDIRECT) ? SNNET_MAX_INDIRECT : 0;
+	for (uint32_t i = 0; i < 2; i++) {
+		snring_dev_init(&dp->q[i], dp->region, dp->region_size, &dp->rcfg, i,
+				i == SNRING_QUEUE_RX, dp_xlate, (void *)dp->p.mem);
+		dp->broken_told[i] = false;
+		dp->errors_seen[i] = 0;
+	}
+	dp->running = true;
+	dp->tx_blocked = dp->rx_wait_buf = false;
+	set_device_status(dp, SNNET_DEVICE_RUNNING);
+}
+
+static void flush(struct net_dp *dp, struct snring_dev *q)
+{
+	if (snring_dev_flush(q))
+		dp->raise_irq = true;
+}
+
+/* Builds dp->iov for buffer b; <0 when the buffer was bad (already completed with an error). */
+static int buf_iov(struct net_dp *dp, struct snring_dev *q, const struct snring_buf *b,
+		   uint32_t *total)
+{
+	int n = snring_dev_segments(q, b, dp->segs, SNNET_MAX_INDIRECT, total);
+
+	if (n < 0) {
+		snring_dev_complete(q, b->id, 0, SNRING_USED_F_ERROR);
+		return n;
+	}
+	if (*total < NET_MIN_FRAME) {
+		snring_dev_reject(q, b->id);
+		return -EMSGSIZE;
+	}
+	for (int i = 0; i < n; i++) {
+		dp->iov[i].iov_base = dp->segs[i].ptr;
+		dp->iov[i].iov_len = dp->segs[i].len;
+	}
+	return n;
+}
+
+/* Sends the pending TX batch; stops early on EAGAIN, keeping the rest. */
+static void tx_send(struct net_dp *dp)
+{
+	struct snring_dev *q = &dp->q[SNRING_QUEUE_TX];
+
+	while (dp->tx_ipend < dp->tx_npend && !snring_dev_broken(q)) {
+		const struct snring_buf *b = &dp->tx_pend[dp->tx_ipend];
+		uint32_t total;
+		int n = buf_iov(dp, q, b, &total);
+		ssize_t w;
+
+		if (n >= 0) {
+			w = writev(dp->p.tap_fd, dp->iov, n);
+			dp->c.syscalls++;
+			if (w < 0 && errno == EAGAIN) {
+				dp->tx_blocked = true;
+				return;
+			}
+			if (w < 0) {
+				/* The host side failed (tap down, say): the guest is not to blame. */
+				counter_inc(&dp->c.drops);
+				snring_dev_complete(q, b->id, 0, SNRING_USED_F_ERROR);
+			} else {
+				counter_inc(&dp->c.tx_packets);
+				counter_add(&dp->c.tx_bytes, total - SNNET_VNET_HDR_LEN);
+				snring_dev_complete(q, b->id, total, 0);
+			}
+		}
+		dp->tx_ipend++;
+	}
+	dp->tx_npend = dp->tx_ipend = 0;
+}
+
+static void tx_process(struct net_dp *dp)
+{
+	struct snring_dev *q = &dp->q[SNRING_QUEUE_TX];
+	uint32_t budget = SNNET_QUEUE_SIZE; /* then give RX a turn */
+	int n;
+
+	while (!dp->tx_blocked && !snring_dev_broken(q)) {
+		if (dp->tx_ipend == dp->tx_npend) {
+			if (!budget) {
+				dp->more = true;
+				break;
+			}
+			n = snring_dev_dequeue_batch(q, dp->tx_pend,
+						     budget < NET_BATCH ? budget : NET_BATCH);
+			if (n == 0 && (n = snring_dev_want_kick(q)) > 0)
+				continue;
+			if (n <= 0)
+				break; /* empty and re-armed, or a protocol error */
+			dp->tx_npend = (uint32_t)n;
+			dp->tx_ipend = 0;
+			budget -= (uint32_t)n;
+			counter_inc(&dp->c.batches);
+		}
+		tx_send(dp);
+		flush(dp, q);
+	}
+	flush(dp, q);
+}
+
+static void rx_process(struct net_dp *dp)
+{
+	struct snring_dev *q = &dp->q[SNRING_QUEUE_RX];
+	uint32_t delivered = 0;
+	struct snring_buf b;
+	uint32_t total;
+	ssize_t got;
+	int n;
+
+	while (delivered < SNNET_QUEUE_SIZE && !snring_dev_broken(q)) {
+		n = snring_dev_peek(q, &b);
+		if (n == -EAGAIN && (n = snring_dev_want_kick(q)) > 0)
+			continue;
+		if (n == 0 && delivered == 0 && !q->have_peek) {
+			/*
+			 * The tap was readable and there is no buffer: leave the
+			 * frame there and ignore the tap until the guest posts
+			 * (kick_at is armed, so its next post kicks).
+			 */
+			counter_inc(&dp->c.rx_no_buffer);
+			dp->rx_wait_buf = true;
+			break;
+		}
+		if (n == 0 && !q->have_peek)
+			break; /* out of buffers mid-burst: epoll tells us if more waits */
+		if (n == -EPROTO || n == -EIO || n == -EAGAIN)
+			break;
+		if (n < 0)
+			continue; /* a bad descriptor, completed with an error by the ring */
+		n = buf_iov(dp, q, &b, &total);
+		if (n < 0) {
+			snring_dev_dequeue(q, &b); /* consume what buf_iov completed */
+			continue;
+		}
+		got = readv(dp->p.tap_fd, dp->iov, n);
+		dp->c.syscalls++;
+		if (got < 0) {
+			if (errno != EAGAIN)
+				counter_inc(&dp->c.drops); /* the kernel dropped that frame */
+			break;			   /* the buffer stays peeked for next time */
+		}
+		snring_dev_dequeue(q, &b);
+		snring_dev_complete(q, b.id, (uint32_t)got, 0);
+		counter_inc(&dp->c.rx_packets);
+		counter_add(&dp->c.rx_bytes, (uint64_t)got > SNNET_VNET_HDR_LEN
+						 ? (uint64_t)got - SNNET_VNET_HDR_LEN
+						 : 0);
+		if (++delivered % NET_BATCH == 0)
+			flush(dp, q);
+	}
+	if (delivered) {
+		counter_inc(&dp->c.batches);
+		if (delivered == SNNET_QUEUE_SIZE)
+			dp->more = true;
+	}
+	flush(dp, q);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NIC's worker: the snnet start/reset handshake and the TX/RX datapath
+ * between the shared rings and a tap fd. It knows plain fds and guest RAM
+ * only (no struct vm, no KVM), so tests drive it with a socketpair in place
+ * of the tap and eventfds in place of doorbells and the interrupt.
+ */
+#ifndef SNVMM_NET_DATAPATH_H
+#define SNVMM_NET_DATAPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "guest_mem.h"
+#include "snnet.h"
+
+#define NET_BATCH 64 /* descriptors dequeued, or frames read, between flushes */
+
+struct stats_writer;
+
+struct net_counters {
+	uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes; /* frames, without vnet header */
+	uint64_t kicks, interrupts, batches, drops, rx_no_buffer, protocol_errors, broken;
+	uint64_t syscalls; /* made by the worker: what the benchmark divides by packets */
+};
+
+struct net_dp_params {
+	const char *name;	    /* for messages: the tap's name */
+	const struct guest_mem *mem; /* where descriptors point */
+	void *shared;		    /* config page + ring region, page aligned */
+	size_t shared_size;	    /* at least net_shared_size() */
+	int tap_fd;		    /* non-blocking; frames carry a SNNET_VNET_HDR_LEN header */
+	int kick_fd[2];		    /* eventfds, [SNRING_QUEUE_TX] and [SNRING_QUEUE_RX] */
+	int irq_fd;		    /* eventfd: one write raises the guest's interrupt */
+	uint8_t mac[6];
+	/* Applies the guest's accepted SNNET_F_GUEST_* bits to the tap; may be NULL. */
+	int (*set_offload)(void *ctx, uint32_t guest_features);
+	void *offload_ctx;
+};
+
+struct net_dp {
+	struct net_dp_params p;
+	struct snnet_config *cfg;
+	void *region;
+	size_t region_size;
+	struct snring_config rcfg;
+	struct snring_dev q[2];
+	int epfd, stop_fd;
+	uint32_t tap_events; /* what epoll now watches on the tap */
+	bool running;
+	bool tx_blocked;  /* the tap said EAGAIN: wait for EPOLLOUT */
+	bool rx_wait_buf; /* no RX buffer: the tap is ignored until an RX kick */
+	bool more;	  /* a budget ran out: poll again without sleeping */
+	bool raise_irq;
+	bool broken_told[2];
+	uint32_t errors_seen[2];
+	struct snring_buf tx_pend[NET_BATCH];
+	uint32_t tx_npend, tx_ipend;
+	struct snring_seg segs[SNNET_MAX_INDIRECT];
+	struct iovec iov[SNNET_MAX_INDIRECT];
+	struct net_counters c;
+};
+
+/* Bytes of shared memory the device needs: config page, ring region, page rounded. */
+size_t net_shared_size(void);
+
+/* Lays out the config page and ring region, creates the stop eventfd and epoll set. */
+int net_dp_init(struct net_dp *dp, const struct net_dp_params *p);
+/* One round: wait up to timeout_ms, then serve. 1 when stop was requested, else 0 or -errno. */
+int net_dp_poll(struct net_dp *dp, int timeout_ms);
+/* Rounds until stop is requested; the worker thread's body. */
+int net_dp_run(struct net_dp *dp);
+/* From any thread. */
+void net_dp_request_stop(struct net_dp *dp);
+/* Closes what net_dp_init made; the caller's fds and memory stay. */
+void net_dp_destroy(struct net_dp *dp);
+void net_dp_stats(const struct net_dp *dp, struct stats_writer *w);
+
+#endif

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A 16550A UART at COM1 (0x3f8, IRQ 4): the guest's console. Transmitted bytes
+ * go to our stdout as they are written; a thread reads our stdin into the
+ * receive FIFO. When stdin is a terminal it is put in raw mode (so Ctrl-C
+ * reaches the guest) and Ctrl-A x quits, as in QEMU; Ctrl-A Ctrl-A sends a
+ * Ctrl-A. The model is what Linux's 8250 driver probes and uses: scratch,
+ * FIFO detection through IIR, loopback through MCR/MSR, THRE and RX interrupts
+ * gated by OUT2 — nothing more.
+ */
+#include "device.h"
+#include "layout.h"
+#include "stats.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+enum { RBR_THR = 0, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
+
+#define IER_RDI       0x01
+#define IER_THRI      0x02
+#define IER_RLSI      0x04
+#define IER_MSI       0x08
+#define IIR_NONE      0x01
+#define IIR_MSI       0x00
+#define IIR_THRI      0x02
+#define IIR_RDI       0x04
+#define IIR_FIFO_ON   0xc0
+#define FCR_ENABLE    0x01
+#define FCR_CLEAR_RX  0x02
+#define LCR_DLAB      0x80
+#define MCR_DTR       0x01
+#define MCR_RTS       0x02
+#define MCR_OUT1      0x04
+#define MCR_OUT2      0x08
+#define MCR_LOOP      0x10
+#define LSR_DR        0x01
+#define LSR_THRE      0x20
+#define LSR_TEMT      0x40
+#define MSR_DELTA     0x0f
+#define MSR_CTS       0x10
+#define MSR_DSR       0x20
+#define MSR_DCD       0x80
+
+#define RX_SIZE       1024 /* a power of two; more than a 16550's 16 so pastes are not lost */
+#define ESCAPE_CHAR   0x01 /* Ctrl-A */
+
+struct serial {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	pthread_cond_t rx_space;
+	uint8_t ier, fcr, lcr, mcr, msr, scr, dll, dlm;
+	bool thri_pending;
+	int irq_level;
+	uint8_t rx[RX_SIZE];
+	uint32_t rx_head, rx_tail; /* free-running */
+
+	int out_fd, in_fd;
+	int stop_fd;
+	bool stopping;
+	bool raw;
+	struct termios saved_tio;
+	pthread_t input_thread;
+	bool input_started;
+	uint64_t tx_bytes, rx_bytes;
+};
+
+static uint32_t rx_count(const struct serial *s)
+{
+	return s->rx_head - s->rx_tail;
+}
+
+static uint8_t serial_iir(const struct serial *s)
+{
+	uint8_t fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO_ON : 0;
+	if ((s->ier & IER_RDI) && rx_count(s))
+		return IIR_RDI | fifo;
+	if ((s->ier & IER_THRI) && s->thri_pending)
+		return IIR_THRI | fifo;
+	if ((s->ier & IER_MSI) && (s->msr & MSR_DELTA))
+		return IIR_MSI | fifo;
+	return IIR_NONE | fifo;
+}
+
+/* Called with the lock held; touches KVM only when the line really changes. */
+static void serial_update_irq(struct serial *s)
+{
+	int level = !(serial_iir(s) & IIR_NONE) && (s->mcr & MCR_OUT2);
+	if (level != s->irq_level) {
+		s->irq_level = level;
+		vm_irq_line(s->vm, SERIAL_COM1_IRQ, level);
+	}
+}
+
+static void rx_push(struct serial *s, uint8_t c)
+{
+	if (rx_count(s) < RX_SIZE)
+		s->rx[s->rx_head++ & (RX_SIZE - 1)] = c;
+}
+
+static void serial_transmit(struct serial *s, uint8_t c)
+{
+	if (s->mcr & MCR_LOOP) {
+		rx_push(s, c);
+		return;
+	}
+	counter_inc(&s->tx_bytes);
+	/* A console that cannot keep up loses bytes rather than stalling the vCPU. */
+	if (write(s->out_fd, &c, 1) < 0 && errno != EAGAIN)
+		s->out_fd = -1;
+}
+
+static uint8_t serial_msr(const struct serial *s)
+{
+	if (!(s->mcr & MCR_LOOP))
+		return s->msr;
+	/* Loopback wires the modem outputs back to the inputs (8250 driver self-test). */
+	return (s->msr & MSR_DELTA) | ((s->mcr & MCR_RTS) ? MSR_CTS : 0) |
+	       ((s->mcr & MCR_DTR) ? MSR_DSR : 0) | ((s->mcr & MCR_OUT1) ? 0x40 : 0) |
+	       ((s->mcr & MCR_OUT2) ? MSR_DCD : 0);
+}
+
+static void serial_write(struct serial *s, unsigned reg, uint8_t v)
+{
+	bool dlab = s->lcr & LCR_DLAB;
+	switch (reg) {
+	case RBR_THR:
+		if (dlab) {
+			s->dll = v;
+			break;
+		}
+		serial_transmit(s, v);
+		s->thri_pending = true; /* we transmit at once, so THR is empty again */
+		break;
+	case IER:
+		if (dlab) {
+			s->dlm = v;
+			break;
+		}
+		if (!(s->ier & IER_THRI) && (v & IER_THRI))
+			s->thri_pending = true;
+		s->ier = v & 0x0f;
+		break;
+	case IIR_FCR:
+		if (v & FCR_CLEAR_RX)
+			s->rx_tail = s->rx_head;
+		s->fcr = v & 0xc9;
+		break;
+	case LCR:
+		s->lcr = v;
+		break;
+	case MCR:
+		s->mcr = v & 0x1f;
+		break;
+	case SCR:
+		s->scr = v;
+		break;
+	default: /* LSR and MSR are read-only */
+		break;
+	}
+}
+
+static uint8_t serial_read(struct serial *s, unsigned reg)
+{
+	bool dlab = s->lcr & LCR_DLAB;
+	uint8_t v = 0;
+	switch (reg) {
+	case RBR_THR:
+		if (dlab)
+			return s->dll;
+		if (rx_count(s)) {
+			v = s->rx[s->rx_tail++ & (RX_SIZE - 1)];
+			pthread_cond_signal(&s->rx_space);
+		}
+		return v;
+	case IER:
+		return dlab ? s->dlm : s->ier;
+	case IIR_FCR:
+		v = serial_iir(s);
+		/* Reading IIR acknowledges a THRE interrupt it reports. */
+		if ((v & 0x0f) == IIR_THRI)
+			s->thri_pending = false;
+		return v;
+	case LCR:
+		return s->lcr;
+	case MCR:
+		return s->mcr;
+	case LSR:
+		return LSR_THRE | LSR_TEMT | (rx_count(s) ? LSR_DR : 0);
+	case MSR:
+		v = serial_msr(s);
+		s->msr &= ~MSR_DELTA;
+		return v;
+	case SCR:
+		return s->scr;
+	}
+	return 0;
+}
+
+static void serial_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct serial *s = opaque;
+	(void)len; /* the UART has byte registers; wider accesses use the low byte */
+	pthread_mutex_lock(&s->lock);
+	if (is_write)
+		serial_write(s, offset & 7, data[0]);
+	else
+		data[0] = serial_read(s, offset & 7);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Feeds host input to the guest; returns false when the user asked to quit. */
+static bool serial_feed(struct serial *s, const uint8_t *buf, size_t n, bool *escape)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = buf[i];
+		if (s->raw && *escape) {
+			*escape = false;
+			if (c == 'x' || c == 'X') {
+				pthread_mutex_unlock(&s->lock);
+				vm_request_end(s->vm, VM_END_USER);
+				return false;
+			}
+			if (c != ESCAPE_CHAR)
+				continue;
+		} else if (s->raw && c == ESCAPE_CHAR) {
+			*escape = true;
+			continue;
+		}
+		while (rx_count(s) == RX_SIZE && !s->stopping)
+			pthread_cond_wait(&s->rx_space, &s->lock);
+		if (s->stopping)
+			break;
+		rx_push(s, c);
+		counter_inc(&s->rx_bytes);
+	}
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return true;
+}
+
+static void *serial_input_thread(void *arg)
+{
+	struct serial *s = arg;
+	bool escape = false;
+	uint8_t buf[256];
+
+	pthread_setname_np(pthread_self(), "serial-in");
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = s->in_fd, .events = POLLIN},
+					{.fd = s->stop_fd, .events = POLLIN}};
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[1].revents)
+			break;
+		ssize_t n = read(s->in_fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break; /* end of input: the guest keeps running, it just hears no more */
+		if (!serial_feed(s, buf, (size_t)n, &escape))
+			break;
+	}
+	return NULL;
+}
+
+static int serial_setup(struct vm *vm, const struct vm_config *cfg, void **state)
+{
+	struct serial *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->vm = vm;
+	s->out_fd = STDOUT_FILENO;
+	s->in_fd = STDIN_FILENO;
+	s->msr = MSR_DCD | MSR_DSR | MSR_CTS;
+	s->raw = cfg->console_raw;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->rx_space, NULL);
+	*state = s;
+	s->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (s->stop_fd < 0)
+		return -errno;
+	int r = io_register(&vm->io, IO_SPACE_PIO, SERIAL_COM1_PORT, 8, serial_io, s, "serial");
+	if (r) {
+		fprintf(stderr, "snvmm: serial: registering port 0x%x: %s\n", SERIAL_COM1_PORT,
+			strerror(-r));
+		return r;
+	}
+	/*
+	 * A hardware-reduced ACPI guest maps no ISA interrupts by itself: describing
+	 * COM1 as a PNP0501 device is what gets IRQ 4 routed through the IOAPIC.
+	 */
+	struct acpi_device_desc desc = {.hid = "PNP0501", .nio = 1, .irq = SERIAL_COM1_IRQ,
+					.has_irq = true};
+	desc.io[0].base = SERIAL_COM1_PORT;
+	desc.io[0].len = 8;
+	return vm_add_acpi_device(vm, &desc);
+}
+
+static int serial_start(void *state)
+{
+	struct serial *s = state;
+	if (s->raw && tcgetattr(s->in_fd, &s->saved_tio) == 0) {
+		struct termios raw = s->saved_tio;
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST; /* keep "\n" → "\r\n" for our own messages */
+		tcsetattr(s->in_fd, TCSANOW, &raw);
+	} else {
+		s->raw = false;
+	}
+	int r = pthread_create(&s->input_thread, NULL, serial_input_thread, s);
+	if (r) {
+		fprintf(stderr, "snvmm: serial: starting input thread: %s\n", strerror(r));
+		return -r;
+	}
+	s->input_started = true;
+	return 0;
+}
+
+static void serial_stop(void *state)
+{
+	struct serial *s = state;
+	uint64_t one = 1;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->rx_space);
+	pthread_mutex_unlock(&s->lock);
+	if (write(s->stop_fd, &one, sizeof(one)) < 0)
+		perror("snvmm: serial: stop eventfd");
+	if (s->input_started)
+		pthread_join(s->input_thread, NULL);
+	s->input_started = false;
+	if (s->raw)
+		tcsetattr(s->in_fd, TCSANOW, &s->saved_tio);
+}
+
+static void serial_destroy(void *state)
+{
+	struct serial *s = state;
+	if (s->stop_fd >= 0)
+		close(s->stop_fd);
+	pthread_cond_destroy(&s->rx_space);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static void serial_stats(void *state, struct stats_writer *w)
+{
+	struct serial *s = state;
+	stats_u64(w, "tx_bytes", counter_read(&s->tx_bytes));
+	stats_u64(w, "rx_bytes", counter_read(&s->rx_bytes));
+}
+
+const struct device_ops serial_device = {
+	.name = "serial",
+	.setup = serial_setup,
+	.start = serial_start,
+	.stop = serial_stop,
+	.destroy = serial_destroy,
+	.stats = serial_stats,
+};

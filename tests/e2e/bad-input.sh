@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Bad host input must be refused before a guest starts: status 2, exactly one stderr line
+# starting "snvmm: ", within a few seconds, never a crash (status >= 128) or a hang. Needs no
+# KVM: run it on any host after `make all`.
+cd "$(dirname "$0")/../.." || exit 1
+limit=10
+for k in build/debian/boot/vmlinuz-*; do :; done
+initrd=initramfs/initramfs.cpio.gz
+if [ ! -x ./snvmm ] || [ ! -f "$k" ] || [ ! -f "$initrd" ]; then
+	echo "e2e-bad-input: needs ./snvmm, $k and $initrd (make all)"
+	echo "e2e-bad-input: 0 passed, 1 failed"
+	exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect_reject NAME SNVMM-ARGS...
+expect_reject() {
+	local name=$1 status lines first why=
+	shift
+	timeout -k 2 "$limit" ./snvmm "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	lines=$(wc -l <"$tmp/err")
+	first=$(head -n1 "$tmp/err")
+	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+		why="hung (killed after ${limit}s)"
+	elif [ "$status" -ge 128 ]; then
+		why="crashed (status $status)"
+	elif [ "$status" != 2 ]; then
+		why="status $status, want 2"
+	elif [ "$lines" != 1 ] || [ "${first#snvmm: }" = "$first" ]; then
+		why="stderr has $lines lines, want one starting 'snvmm: '"
+	elif grep -q /dev/kvm "$tmp/err"; then
+		# Input checks come before /dev/kvm is opened, so its refusal means the check is missing.
+		why="got as far as /dev/kvm: the input was not checked"
+	fi
+	if [ -z "$why" ]; then
+		echo "PASS: $name: $first"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $name: $why"
+		head -n 5 "$tmp/err" | sed 's/^/  stderr| /'
+		fail=$((fail + 1))
+	fi
+}
+
+# Inputs, made fresh each run; the "random" bytes come from a fixed seed so a failure repeats.
+: >"$tmp/empty"
+head -c 1024 "$k" >"$tmp/trunc-1k"
+head -c 102400 "$k" >"$tmp/trunc-100k"
+awk 'BEGIN { srand(42); for (i = 0; i < 65536; i++) printf "%c", int(rand() * 256) }' \
+	</dev/null | LC_ALL=C cat >"$tmp/random"
+cp "$k" "$tmp/bad-hdrs"
+printf 'XXXX' | dd of="$tmp/bad-hdrs" bs=1 seek=$((0x202)) conv=notrunc status=none
+cp /bin/true "$tmp/aarch64.elf"
+# e_machine (offset 18, little-endian u16) = 183, EM_AARCH64.
+printf '\267\000' | dd of="$tmp/aarch64.elf" bs=1 seek=18 conv=notrunc status=none
+truncate -s 100M "$tmp/big-initrd"
+long=$(head -c 5000 /dev/zero | tr '\0' a)
+
+expect_reject "no kernel argument"
+expect_reject "missing kernel file" --initrd "$initrd" "$tmp/does-not-exist"
+expect_reject "empty kernel file" --initrd "$initrd" "$tmp/empty"
+expect_reject "bzImage truncated to 1 KiB" --initrd "$initrd" "$tmp/trunc-1k"
+expect_reject "bzImage truncated to 100 KiB" --initrd "$initrd" "$tmp/trunc-100k"
+expect_reject "random bytes" --initrd "$initrd" "$tmp/random"
+expect_reject "corrupted HdrS magic" --initrd "$initrd" "$tmp/bad-hdrs"
+expect_reject "ELF for aarch64" --initrd "$initrd" "$tmp/aarch64.elf"
+expect_reject "missing initrd file" --initrd "$tmp/does-not-exist" "$k"
+expect_reject "initrd larger than RAM" --memory 64 --initrd "$tmp/big-initrd" "$k"
+# 96 MiB holds the kernel's init_size, so only the initrd check can refuse this one.
+expect_reject "initrd larger than the RAM left" --memory 96 --initrd "$tmp/big-initrd" "$k"
+expect_reject "--append of 5000 chars" --initrd "$initrd" --append "$long" "$k"
+expect_reject "--memory 0" --memory 0 --initrd "$initrd" "$k"
+expect_reject "--memory abc" --memory abc --initrd "$initrd" "$k"
+expect_reject "--cpus 0" --cpus 0 --initrd "$initrd" "$k"
+expect_reject "--cpus 999" --cpus 999 --initrd "$initrd" "$k"
+expect_reject "unknown option" --no-such-option --initrd "$initrd" "$k"
+
+echo "e2e-bad-input: $pass passed, $fail failed"
+[ "$fail" = 0 ]

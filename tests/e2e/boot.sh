@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# End-to-end boot suite: boots Debian's kernel with our initramfs under ./snvmm several times and
+# checks what comes back. Needs a /dev/kvm with VMX/SVM: run it directly on such a host, or
+# through the rig: tests/rig/rig.sh tests/e2e/boot.sh (make check-e2e picks). POSIX sh, so it
+# also runs under L1's busybox. E2E_TIMEOUT bounds each guest (seconds, default 180).
+cd "$(dirname "$0")/../.." || exit 1
+limit=${E2E_TIMEOUT:-180}
+for k in build/debian/boot/vmlinuz-*; do :; done
+rel=${k##*/vmlinuz-}
+elf=build/debian/vmlinux
+initrd=initramfs/initramfs.cpio.gz
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { echo "$1 $(now)" | awk '{ printf "%.1f", $2 - $1 }'; }
+
+# boot NAME [SNVMM ARGS...]: runs the guest with stdin from /dev/null; sets $status, $secs and
+# leaves the console output, carriage returns removed, in $tmp/NAME.out.
+boot() {
+	name=$1
+	shift
+	t0=$(now)
+	timeout "$limit" ./snvmm "$@" </dev/null >"$tmp/$name.raw" 2>&1
+	status=$?
+	secs=$(since "$t0")
+	tr -d '\r' <"$tmp/$name.raw" >"$tmp/$name.out"
+}
+
+# result RC DESCRIPTION WHY: reports a test from its condition's status RC.
+result() {
+	if [ "$1" = 0 ]; then
+		echo "PASS: $2 (${secs}s)"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $2: $3 (status $status after ${secs}s; limit ${limit}s); last output:"
+		tail -n 15 "$tmp/$name.out" | sed 's/^/  | /'
+		fail=$((fail + 1))
+	fi
+}
+has_line() { grep -qx -- "$2" "$tmp/$1.out"; }
+
+if [ ! -x ./snvmm ] || [ ! -f "$initrd" ] || [ ! -f "$k" ] || [ ! -f "$elf" ]; then
+	echo "e2e-boot: needs ./snvmm, $initrd, $k and $elf (make all)"
+	echo "e2e-boot: 0 passed, 1 failed"
+	exit 1
+fi
+
+boot run-status --initrd "$initrd" --append 'snvmm.run="exit 7"' "$k"
+[ "$status" = 0 ] && has_line run-status 'snvmm-run: exit=7'
+result $? "kernel command line runs a command and its status comes back" \
+	"want status 0 and 'snvmm-run: exit=7'"
+
+# The shell is driven through snvmm's stdin once its prompt shows; the FIFO's writer stays open
+# until snvmm exits so the guest never sees end-of-input early.
+name=stdin
+mkfifo "$tmp/in"
+t0=$(now)
+timeout "$limit" ./snvmm --initrd "$initrd" "$k" <"$tmp/in" >"$tmp/stdin.raw" 2>&1 &
+pid=$!
+(
+	exec 3>"$tmp/in"
+	n=0
+	while ! grep -q '/ # ' "$tmp/stdin.raw" 2>/dev/null; do
+		kill -0 $pid 2>/dev/null || exit 0
+		[ $n -ge $((limit * 5)) ] && exit 0
+		sleep 0.2
+		n=$((n + 1))
+	done
+	echo 'echo hello-from-stdin; poweroff -f' >&3
+	while kill -0 $pid 2>/dev/null; do sleep 0.2; done
+) &
+feeder=$!
+wait $pid
+status=$?
+wait $feeder
+secs=$(since "$t0")
+tr -d '\r' <"$tmp/stdin.raw" >"$tmp/stdin.out"
+[ "$status" = 0 ] && grep -q 'snvmm-init: ready' "$tmp/stdin.out" &&
+	has_line stdin hello-from-stdin
+result $? "interactive shell driven through stdin" "want status 0 and a 'hello-from-stdin' line"
+
+boot cpus --cpus 2 --initrd "$initrd" --append 'snvmm.run="uname -r; nproc"' "$k"
+[ "$status" = 0 ] && has_line cpus "$rel" && has_line cpus 2 && has_line cpus 'snvmm-run: exit=0'
+result $? "--cpus 2: nproc prints 2 (quoted command with spaces)" "want '$rel' and '2'"
+
+boot memory --memory 5120 --initrd "$initrd" \
+	--append 'snvmm.run="grep MemTotal /proc/meminfo"' "$k"
+kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' "$tmp/memory.out")
+# MemTotal excludes the kernel image, reserved ranges and struct pages: a few % below RAM.
+[ "$status" = 0 ] && [ -n "$kb" ] && [ "$kb" -ge $((5120 * 1024 * 93 / 100)) ] &&
+	[ "$kb" -le $((5120 * 1024)) ]
+result $? "--memory 5120: MemTotal ${kb:-?} kB is 93-100% of 5 GiB" "MemTotal out of range"
+
+boot elf --initrd "$initrd" --append 'snvmm.run="echo elf-kernel-ok"' "$elf"
+[ "$status" = 0 ] && has_line elf elf-kernel-ok && has_line elf 'snvmm-run: exit=0'
+result $? "ELF vmlinux boots and runs a command" "want status 0 and 'elf-kernel-ok'"
+
+boot reboot --initrd "$initrd" --append 'snvmm.run="reboot -f"' "$k"
+[ "$status" = 3 ]
+result $? "reboot -f gives status 3" "want status 3"
+
+boot panic --initrd "$initrd" --append 'snvmm.run="echo c >/proc/sysrq-trigger"' "$k"
+[ "$status" = 4 ]
+result $? "a guest panic (sysrq c) gives status 4" "want status 4"
+
+echo "e2e-boot: $pass passed, $fail failed"
+[ "$fail" = 0 ]

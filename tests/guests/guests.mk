@@ -1,0 +1,14 @@
+# Micro-guests: tiny flat 64-bit programs run by snvmm --raw on this host's /dev/kvm.
+GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
+GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=$(BUILD)/guests/%.bin)
+
+$(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.h
+	@mkdir -p $(dir $@)
+	$(CC) -c -Itests/guests -o $(@:.bin=.o) $<
+	ld -Ttext=0x100000 -e _start --oformat binary -o $@ $(@:.bin=.o)
+
+.PHONY: check-guests
+check-guests: snvmm $(GUEST_BINS)
+	tests/guests/run.sh
+
+check-fragments:: check-guests

@@ -1,0 +1,11 @@
+/* An exception with an empty IDT escalates to a triple fault: a crash.
+ * expect-status: 5
+ */
+#include "guest.h"
+	.code64
+	.globl _start
+_start:
+	lidt idt(%rip)
+	ud2
+idt:	.word 0
+	.quad 0

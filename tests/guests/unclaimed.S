@@ -1,0 +1,26 @@
+/* Ports and MMIO nobody owns read as all ones; writes to them are dropped.
+ * expect-status: 0
+ * expect-output: unclaimed reads ok
+ */
+#include "guest.h"
+	.code64
+	.globl _start
+_start:
+	mov $0x80, %dx
+	outb %al, %dx          /* POST port: nobody there */
+	mov $0x1234, %dx
+	inl %dx, %eax
+	cmp $0xffffffff, %eax
+	jne bad
+	mov $0xd8000000, %rbx  /* in the MMIO hole, no device */
+	movl $0, (%rbx)
+	movl (%rbx), %eax
+	cmp $0xffffffff, %eax
+	jne bad
+	puts ok
+	poweroff
+bad:	puts fail
+	poweroff
+	guest_lib
+ok:	.asciz "unclaimed reads ok\n"
+fail:	.asciz "unclaimed reads WRONG\n"

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: MIT
+# Debian's guest kernel, the nested-virtualization rig, `make check-e2e`, and the guest for `make run`.
+
+$(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh
+	@tests/rig/debian-kernel.sh >/dev/null
+
+.PHONY: check-e2e run-guest
+# bad-input needs no KVM; the boot suite runs directly on a VMX/SVM host, else inside the rig.
+check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux
+	tests/e2e/bad-input.sh
+	@if [ "$$(tests/rig/kvm-kind.sh)" = hw ]; then \
+		echo "check-e2e: /dev/kvm has VMX/SVM: booting guests directly"; \
+		tests/e2e/boot.sh; \
+	else \
+		echo "check-e2e: no VMX/SVM here: booting guests inside the nested rig"; \
+		tests/rig/rig.sh --timeout 1500 tests/e2e/boot.sh; \
+	fi
+
+run-guest: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux
+	tests/rig/run-default.sh
+
+check-fragments:: check-e2e

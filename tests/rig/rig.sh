@@ -1,0 +1,211 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The nested-virtualization rig: for hosts whose /dev/kvm cannot run a stock kernel (KVM-PVM).
+# QEMU/TCG emulates an AMD CPU with SVM; Debian's kernel boots in it as a level-1 host, loads
+# kvm-amd, and runs SCRIPT (a repo-relative path) from /work, a copy of the repo files it needs
+# (./snvmm, initramfs/initramfs.cpio.gz, build/debian/{boot/vmlinuz-*,vmlinux}, tests/e2e/,
+# guest/snnet.ko, and FILES). Exits with SCRIPT's status.
+#
+# Usage: tests/rig/rig.sh [--timeout SECONDS] [--mem MiB] [--cpus N] [--extras] [--interactive]
+#                         SCRIPT [FILES...]
+#   --extras       also put qemu-system-x86_64 (+ firmware), iperf3 and perf into L1
+#   --interactive  SCRIPT gets the console (stdin attached); for `make run`
+# The L1 console streams to stdout and to build/rig/last.log. Statuses: SCRIPT's own; 124 when
+# the timeout expired; 125 when the rig itself failed (no marker, QEMU error, missing input).
+set -u -o pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 125
+rigdir=build/rig
+
+timeout_s=900
+mem=3072
+cpus=2
+extras=0
+interactive=0
+usage() { sed -n '9,12p' "$0" | sed 's/^# \{0,1\}//' >&2; }
+die() {
+	echo "rig: $*" >&2
+	exit 125
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) timeout_s=${2:-}; shift 2 || die "--timeout needs a value" ;;
+	--mem) mem=${2:-}; shift 2 || die "--mem needs a value" ;;
+	--cpus) cpus=${2:-}; shift 2 || die "--cpus needs a value" ;;
+	--extras) extras=1; shift ;;
+	--interactive) interactive=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	--) shift; break ;;
+	-*) usage; die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || { usage; exit 125; }
+for v in "$timeout_s" "$mem" "$cpus"; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $v"
+done
+script=$1
+shift
+[ -f "$script" ] || die "no such script: $script"
+case $(realpath -m --relative-to="$root" "$script") in
+../* | /*) die "$script is outside the repository" ;;
+esac
+script=$(realpath -m --relative-to="$root" "$script")
+
+rel=$(tests/rig/debian-kernel.sh) || die "cannot get Debian's kernel"
+kdir=build/debian
+kernel=$kdir/boot/vmlinuz-$rel
+mods=$kdir/lib/modules/$rel/kernel
+mkdir -p "$rigdir"
+
+# Copies a dynamically linked program and every library it loads to the same paths under $1.
+# ldd does not list libgcc_s, which glibc dlopens for pthread_cancel and unwinding.
+copy_prog() {
+	local dest=$1 prog=$2 to=${3:-$2} lib
+	mkdir -p "$dest/$(dirname "$to")"
+	cp -L "$prog" "$dest/$to" || return 1
+	for lib in $(ldd "$prog" 2>/dev/null | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }') \
+		$(gcc -print-file-name=libgcc_s.so.1); do
+		[ -f "$lib" ] || continue
+		mkdir -p "$dest/$(dirname "$lib")"
+		[ -e "$dest/$lib" ] || cp -L "$lib" "$dest/$lib"
+	done
+}
+
+# Archives directory $1 into $2 (gzip'd newc cpio), reproducibly.
+pack() {
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -1 -n >"$2.tmp" && mv "$2.tmp" "$2"
+}
+
+# A cached layer is rebuilt only when the listing of its inputs (names, sizes, times) changes.
+layer_fresh() {
+	local out=$1 key=$2
+	[ -f "$out" ] && [ -f "$out.key" ] && [ "$(cat "$out.key")" = "$key" ]
+}
+stat_key() { stat -L -c '%n %s %Y' "$@" 2>/dev/null; }
+
+l1_modules="virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko
+arch/x86/kvm/kvm-amd.ko drivers/net/tun.ko drivers/net/tap.ko drivers/vhost/vhost_iotlb.ko
+drivers/vhost/vhost.ko drivers/vhost/vhost_net.ko"
+base=$rigdir/l1-base.cpio.gz
+key=$(
+	cat tests/rig/l1-init
+	stat_key /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$0"
+	for m in $l1_modules; do stat_key "$mods/$m"; done
+)
+if ! layer_fresh "$base" "$key"; then
+	echo "rig: building the L1 base image (cached in $base)"
+	st=$rigdir/stage-base
+	rm -rf "$st"
+	mkdir -p "$st"/{bin,dev,proc,sys,tmp,root,etc,rig,lib/modules,work/$kdir/boot}
+	cp /bin/busybox "$st/bin/busybox" || die "no /bin/busybox (install busybox-static)"
+	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$st/bin/$a"; done
+	install -m 0755 tests/rig/l1-init "$st/init"
+	for m in $l1_modules; do
+		cp "$mods/$m" "$st/lib/modules/" || die "missing module $m"
+		basename "$m" >>"$st/rig/modules"
+	done
+	copy_prog "$st" /sbin/ip /usr/sbin/ip || die "no /sbin/ip (install iproute2)"
+	[ -x /usr/sbin/ethtool ] && copy_prog "$st" /usr/sbin/ethtool
+	echo "root:x:0:0:root:/root:/bin/sh" >"$st/etc/passwd"
+	echo "root:x:0:" >"$st/etc/group"
+	mknod -m 600 "$st/dev/console" c 5 1 || die "cannot create /dev/console (must be root)"
+	cp "$kernel" "$st/work/$kdir/boot/"
+	cp "$kdir/vmlinux" "$st/work/$kdir/vmlinux"
+	pack "$st" "$base" || die "cannot pack $base"
+	rm -rf "$st"
+	echo "$key" >"$base.key"
+fi
+
+layers=("$base")
+if [ "$extras" = 1 ]; then
+	ext=$rigdir/l1-extras.cpio.gz
+	qemu=/usr/bin/qemu-system-x86_64
+	key=$(stat_key $qemu /usr/bin/iperf3 /usr/bin/perf /usr/share/qemu /usr/share/seabios "$0")
+	if ! layer_fresh "$ext" "$key"; then
+		echo "rig: building the L1 extras image (cached in $ext)"
+		st=$rigdir/stage-extras
+		rm -rf "$st"
+		mkdir -p "$st/usr/share" "$st/usr/lib"
+		copy_prog "$st" $qemu || die "no $qemu (install qemu-system-x86)"
+		cp -a /usr/share/qemu /usr/share/seabios "$st/usr/share/"
+		[ -d /usr/lib/ipxe/qemu ] && mkdir -p "$st/usr/lib/ipxe" && cp -a /usr/lib/ipxe/qemu "$st/usr/lib/ipxe/"
+		[ -x /usr/bin/iperf3 ] && copy_prog "$st" /usr/bin/iperf3
+		[ -x /usr/bin/perf ] && copy_prog "$st" /usr/bin/perf
+		pack "$st" "$ext" || die "cannot pack $ext"
+		rm -rf "$st"
+		echo "$key" >"$ext.key"
+	fi
+	layers+=("$ext")
+fi
+
+# The per-run layer: what changes between runs, always rebuilt (small).
+st=$rigdir/stage-work
+rm -rf "$st"
+mkdir -p "$st/work" "$st/rig"
+if [ -x snvmm ]; then
+	copy_prog "$st" snvmm /work/snvmm || die "cannot copy ./snvmm"
+else
+	echo "rig: note: ./snvmm is not built; L1 has none"
+fi
+copy_rel() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		mkdir -p "$st/work/$(dirname "$f")"
+		cp -a "$f" "$st/work/$f"
+	done
+}
+copy_rel initramfs/initramfs.cpio.gz guest/snnet.ko tests/e2e tests/rig/*.sh "$script"
+for f in "$@"; do
+	[ -e "$f" ] || die "no such file: $f"
+	copy_rel "$f"
+done
+echo "$script" >"$st/rig/script"
+work=$rigdir/l1-work.cpio.gz
+pack "$st" "$work" || die "cannot pack $work"
+rm -rf "$st"
+layers+=("$work")
+
+# The kernel unpacks concatenated cpio archives in order; later files win.
+initrd=$rigdir/l1.cpio.gz
+cat "${layers[@]}" >"$initrd" || die "cannot write $initrd"
+
+log=$rigdir/last.log
+append="console=ttyS0 quiet panic=-1"
+# Features the EPYC model lists but TCG lacks are dropped so QEMU does not warn about each.
+cpu=EPYC,+svm,+npt,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-nrip-save,-xsavec
+qemu_args=(-accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "$mem" -M q35
+	-kernel "$kernel" -initrd "$initrd" -no-reboot -nic none)
+start=$(date +%s.%N)
+if [ "$interactive" = 1 ]; then
+	size=$(stty size 2>/dev/null || true)
+	[ -n "$size" ] && append+=" rig.rows=${size% *} rig.cols=${size#* }"
+	# No QEMU mux: every key, Ctrl-A and Ctrl-C included, goes to L1's console and so to snvmm.
+	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
+		-append "$append rig.mode=interactive" -display none -vga none -monitor none \
+		-chardev stdio,id=con,signal=off -serial chardev:con 2>&1 | tee "$log"
+	qrc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
+		-append "$append rig.mode=script" -nographic </dev/null 2>&1 | tee "$log"
+	qrc=${PIPESTATUS[0]}
+fi
+secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+
+marker=$(tr -d '\r' <"$log" | sed -n 's/^RIG-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "rig: timed out after ${timeout_s}s (log: $log)" >&2
+	exit 124
+fi
+if [ -z "$marker" ]; then
+	echo "rig: L1 ended without a RIG-EXIT marker (QEMU status $qrc, after ${secs}s; log: $log)" >&2
+	exit 125
+fi
+if [ "$qrc" != 0 ]; then
+	echo "rig: QEMU exited with status $qrc after the script (log: $log)" >&2
+	exit 125
+fi
+echo "rig: $script exited $marker; L1 ran ${secs}s wall"
+exit "$marker"

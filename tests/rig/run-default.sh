@@ -1,0 +1,12 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `make run`: boots the default guest with the terminal attached. On a VMX/SVM host snvmm runs
+# here; on a KVM-PVM host it runs inside the nested rig, whose console is this terminal (the
+# guest's power-off ends L1 too). RIG_TIMEOUT bounds a rig session (seconds, default 4 hours).
+# Exits with snvmm's status.
+cd "$(dirname "$0")/../.." || exit 1
+if [ "$(tests/rig/kvm-kind.sh)" = hw ]; then
+	exec tests/rig/guest-default.sh
+fi
+echo "snvmm: this host's /dev/kvm has no VMX/SVM (KVM-PVM); booting the default guest inside the nested rig"
+exec tests/rig/rig.sh --interactive --timeout "${RIG_TIMEOUT:-14400}" tests/rig/guest-default.sh

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+/*
+ * snvmm: the command line, building the VM, running it, and turning how the
+ * guest ended into our exit status. The only file that calls exit().
+ */
+#include "acpi.h"
+#include "boot.h"
+#include "layout.h"
+#include "report.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Exit statuses: documented in --help and README.md. */
+enum {
+	EXIT_POWEROFF = 0,
+	EXIT_VMM_ERROR = 1,
+	EXIT_BAD_INPUT = 2,
+	EXIT_REBOOT = 3,
+	EXIT_PANIC = 4,
+	EXIT_CRASH = 5,
+	EXIT_USER = 6,
+};
+
+#define DEFAULT_MEMORY_MIB 256
+#define MIN_MEMORY_MIB     16
+#define MAX_MEMORY_MIB     (1024 * 1024) /* 1 TiB */
+#define MAX_CPUS           64
+#define MAX_FILE_SIZE      (2ULL << 30)
+
+/*
+ * What every guest gets before the user's --append: the console on our UART,
+ * a panic that ends the run at once (the pvpanic device has told us by then),
+ * and no probing of hardware we do not have.
+ */
+static const char default_cmdline[] = "console=ttyS0 panic=-1 quiet 8250.nr_uarts=1 pci=off";
+
+struct options {
+	struct vm_config vm;
+	const char *raw_path;
+	bool stats;             /* --stats: table on stderr at exit */
+	const char *stats_json; /* --stats-json FILE */
+	FILE *stats_json_f;     /* opened while parsing, so a bad path fails before the guest runs */
+	unsigned stats_interval_ms;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: snvmm [options] KERNEL\n"
+		"Boots KERNEL (a bzImage, or an ELF vmlinux with a PVH entry note) on KVM.\n"
+		"\n"
+		"  -i, --initrd FILE     initial ramdisk\n"
+		"  -a, --append CMDLINE  appended to the default command line:\n"
+		"                        \"%s\"\n"
+		"  -m, --memory MIB      guest RAM in MiB (default %d; above 3072 the rest goes\n"
+		"                        above 4 GiB)\n"
+		"  -c, --cpus N          vCPUs (default 1, at most %d)\n"
+		"      --raw FILE        run a flat 64-bit binary at 1 MiB instead of a kernel\n"
+		"                        (the micro-guests in tests/guests)\n"
+		"      --stats           print exit and device counters on stderr at exit\n"
+		"      --stats-json FILE write the same counters as JSON to FILE at exit\n"
+		"      --stats-interval SECONDS\n"
+		"                        print one line of rates (exits/s, exits per packet)\n"
+		"                        on stderr every SECONDS; SIGUSR1 prints a snapshot\n"
+		"  -h, --help            this text\n"
+		"  -V, --version         version\n"
+		"\n"
+		"The console is COM1: guest output on stdout, stdin to the guest. When stdin is\n"
+		"a terminal it is raw, and Ctrl-A x quits (Ctrl-A Ctrl-A sends Ctrl-A).\n"
+		"\n"
+		"Exit status: 0 guest powered off, 1 VMM error, 2 bad usage or input,\n"
+		"3 guest rebooted, 4 guest panicked, 5 guest crashed (triple fault, KVM\n"
+		"internal error), 6 stopped by the user (Ctrl-A x, SIGINT, SIGTERM).\n",
+		default_cmdline, DEFAULT_MEMORY_MIB, MAX_CPUS);
+}
+
+static int bad_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_input(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("snvmm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return EXIT_BAD_INPUT;
+}
+
+static bool parse_uint(const char *s, unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL };
+	static const struct option longopts[] = {
+		{"initrd", required_argument, NULL, 'i'},
+		{"append", required_argument, NULL, 'a'},
+		{"memory", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 'c'},
+		{"raw", required_argument, NULL, OPT_RAW},
+		{"stats", no_argument, NULL, OPT_STATS},
+		{"stats-json", required_argument, NULL, OPT_STATS_JSON},
+		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->vm.ram_mib = DEFAULT_MEMORY_MIB;
+	o->vm.ncpus = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:a:m:c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			o->vm.initrd_path = optarg;
+			break;
+		case 'a':
+			o->vm.append = optarg;
+			break;
+		case 'm':
+			if (!parse_uint(optarg, MIN_MEMORY_MIB, MAX_MEMORY_MIB, &v))
+				return bad_input("--memory '%s': expected MiB from %d to %d", optarg,
+						 MIN_MEMORY_MIB, MAX_MEMORY_MIB);
+			o->vm.ram_mib = v;
+			break;
+		case 'c':
+			if (!parse_uint(optarg, 1, MAX_CPUS, &v))
+				return bad_input("--cpus '%s': expected 1 to %d", optarg, MAX_CPUS);
+			o->vm.ncpus = (unsigned)v;
+			break;
+		case OPT_RAW:
+			o->raw_path = optarg;
+			break;
+		case OPT_STATS:
+			o->stats = true;
+			break;
+		case OPT_STATS_JSON:
+			o->stats_json = optarg;
+			break;
+		case OPT_STATS_INTERVAL: {
+			char *end;
+			errno = 0;
+			double sec = strtod(optarg, &end);
+			if (errno || *end || !(sec >= 0.1 && sec <= 3600))
+				return bad_input("--stats-interval '%s': expected seconds from 0.1 "
+						 "to 3600",
+						 optarg);
+			o->stats_interval_ms = (unsigned)(sec * 1000);
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return -1;
+		case 'V':
+			printf("snvmm %s\n", SNVMM_VERSION);
+			return -1;
+		case ':':
+			return bad_input("option '%s' needs a value (try --help)", argv[optind - 1]);
+		default:
+			return bad_input("unknown option '%s' (try --help)", argv[optind - 1]);
+		}
+	}
+	if (o->stats_json) {
+		o->stats_json_f = fopen(o->stats_json, "we");
+		if (!o->stats_json_f)
+			return bad_input("--stats-json '%s': %s", o->stats_json, strerror(errno));
+	}
+	if (o->raw_path) {
+		if (optind != argc)
+			return bad_input("--raw takes no KERNEL argument");
+		return 0;
+	}
+	if (optind == argc)
+		return bad_input("no KERNEL given (try --help)");
+	if (optind + 1 != argc)
+		return bad_input("unexpected argument '%s' after KERNEL", argv[optind + 1]);
+	o->vm.kernel_path = argv[optind];
+	return 0;
+}
+
+/* Reads a whole regular file; on failure prints the one line and returns -1. */
+static int read_file(const char *what, const char *path, uint8_t **data, size_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bad_input("%s '%s': %s", what, path, strerror(errno)), -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return bad_input("%s '%s': not a regular file", what, path), -1;
+	}
+	if (st.st_size == 0 || (unsigned long long)st.st_size > MAX_FILE_SIZE) {
+		close(fd);
+		return bad_input("%s '%s': %s", what, path,
+				 st.st_size ? "larger than 2 GiB" : "empty file"),
+		       -1;
+	}
+	uint8_t *buf = malloc(st.st_size);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	if (!buf || got != (size_t)st.st_size) {
+		free(buf);
+		return bad_input("%s '%s': read failed", what, path), -1;
+	}
+	*data = buf;
+	*size = got;
+	return 0;
+}
+
+static int build_cmdline(const char *append, char **out)
+{
+	size_t n = sizeof(default_cmdline) + (append ? strlen(append) + 1 : 0);
+	char *s = malloc(n);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s, n, "%s%s%s", default_cmdline, append ? " " : "", append ? append : "");
+	*out = s;
+	return 0;
+}
+
+/* A micro-guest: flat code at 1 MiB, entered in long mode with the boot page tables. */
+static int load_raw(struct vm *vm, const uint8_t *img, size_t size, struct boot_regs *regs)
+{
+	uint8_t *dst = guest_ptr(&vm->mem, HIMEM_START, size);
+	if (!dst)
+		return bad_input("--raw image of %zu bytes does not fit in guest RAM", size), -1;
+	memcpy(dst, img, size);
+	memset(regs, 0, sizeof(*regs));
+	if (boot_x86_long_mode(&vm->mem, regs) < 0)
+		return bad_input("--raw: cannot build boot page tables"), -1;
+	regs->entry = BOOT_ENTRY_LINUX64;
+	regs->rip = HIMEM_START;
+	regs->rsp = EBDA_START & ~0xfULL;
+	return 0;
+}
+
+static int load_guest(struct vm *vm, const struct options *o, struct boot_regs *regs)
+{
+	uint8_t *kernel = NULL, *initrd = NULL;
+	size_t kernel_size = 0, initrd_size = 0;
+	char *cmdline = NULL;
+	char err[256];
+	int status = EXIT_BAD_INPUT;
+
+	if (o->raw_path) {
+		if (read_file("micro-guest", o->raw_path, &kernel, &kernel_size) == 0 &&
+		    load_raw(vm, kernel, kernel_size, regs) == 0)
+			status = 0;
+		free(kernel);
+		return status;
+	}
+	if (read_file("kernel", o->vm.kernel_path, &kernel, &kernel_size))
+		goto out;
+	if (o->vm.initrd_path && read_file("initrd", o->vm.initrd_path, &initrd, &initrd_size))
+		goto out;
+	if (build_cmdline(o->vm.append, &cmdline)) {
+		status = EXIT_VMM_ERROR;
+		goto out;
+	}
+	struct boot_config bc = {
+		.kernel = kernel,
+		.kernel_size = kernel_size,
+		.kernel_name = o->vm.kernel_path,
+		.initrd = initrd,
+		.initrd_size = initrd_size,
+		.initrd_name = o->vm.initrd_path,
+		.cmdline = cmdline,
+		.rsdp_addr = ACPI_TABLES_ADDR,
+	};
+	if (boot_load(&vm->mem, &bc, regs, err, sizeof(err)) < 0) {
+		bad_input("%s", err);
+		goto out;
+	}
+	status = 0;
+out:
+	free(kernel);
+	free(initrd);
+	free(cmdline);
+	return status;
+}
+
+static int end_to_status(enum vm_end end)
+{
+	switch (end) {
+	case VM_END_POWEROFF:
+		return EXIT_POWEROFF;
+	case VM_END_REBOOT:
+		return EXIT_REBOOT;
+	case VM_END_PANIC:
+		return EXIT_PANIC;
+	case VM_END_CRASH:
+		return EXIT_CRASH;
+	case VM_END_USER:
+		return EXIT_USER;
+	case VM_RUNNING:
+	case VM_END_ERROR:
+		break;
+	}
+	return EXIT_VMM_ERROR;
+}
+
+static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format)
+{
+	struct stats_writer w;
+	stats_writer_init(&w, format, f);
+	report_write(rep, &w);
+	stats_finish(&w);
+}
+
+/*
+ * Waits for the guest to end or for a signal to end it, printing the interval
+ * line and SIGUSR1 snapshots on the way.
+ */
+static void wait_for_end(struct vm *vm, int sig_fd, struct vm_report *rep,
+			 unsigned interval_ms)
+{
+	while (vm_end_reason(vm) == VM_RUNNING) {
+		struct pollfd fds[2] = {{.fd = vm->end_eventfd, .events = POLLIN},
+					{.fd = sig_fd, .events = POLLIN}};
+		int n = poll(fds, 2, interval_ms && rep ? (int)interval_ms : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			vm_request_end(vm, VM_END_ERROR);
+			break;
+		}
+		if (n == 0) {
+			report_interval(rep, stderr);
+			continue;
+		}
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGUSR1 && rep)
+				print_stats(rep, stderr, STATS_TABLE);
+			else if (si.ssi_signo != SIGUSR1)
+				vm_request_end(vm, VM_END_USER);
+		}
+	}
+}
+
+static int run_vm(struct vm *vm, const struct options *o, const struct boot_regs *regs)
+{
+	int r;
+
+	if ((r = vm_open_kvm(vm)) || (r = vcpus_create(vm)) || (r = vm_setup_devices(vm)))
+		return EXIT_VMM_ERROR;
+
+	struct acpi_config ac = {
+		.ncpus = vm->ncpus,
+		.devs = vm->acpi_devs,
+		.ndevs = vm->n_acpi_devs,
+	};
+	uint64_t rsdp;
+	uint8_t *tables = guest_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
+	if (!tables || acpi_build(tables, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, &ac, &rsdp) < 0 ||
+	    rsdp != ACPI_TABLES_ADDR) {
+		fprintf(stderr, "snvmm: building ACPI tables failed\n");
+		return EXIT_VMM_ERROR;
+	}
+	if (vcpu_set_boot_state(&vm->vcpus[0], regs))
+		return EXIT_VMM_ERROR;
+
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	/* Blocked before any thread starts, so only the signalfd below sees them. */
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		fprintf(stderr, "snvmm: signalfd: %s\n", strerror(errno));
+		return EXIT_VMM_ERROR;
+	}
+
+	struct vm_report *rep = report_open(vm);
+	if (vm_start_devices(vm) || vcpus_start(vm))
+		vm_request_end(vm, VM_END_ERROR);
+	wait_for_end(vm, sig_fd, rep, o->stats_interval_ms);
+	vcpus_stop(vm);
+	vm_stop_devices(vm);
+	close(sig_fd);
+	if (rep && o->stats)
+		print_stats(rep, stderr, STATS_TABLE);
+	if (rep && o->stats_json_f)
+		print_stats(rep, o->stats_json_f, STATS_JSON);
+	report_close(rep);
+	return end_to_status(vm_end_reason(vm));
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct vm vm;
+	struct boot_regs regs;
+
+	int r = parse_options(argc, argv, &o);
+	if (r)
+		return r < 0 ? 0 : r;
+	o.vm.console_raw = isatty(STDIN_FILENO);
+	o.vm.pvm_host = host_is_pvm();
+	signal(SIGPIPE, SIG_IGN);
+
+	if (vm_init(&vm, &o.vm)) {
+		vm_destroy(&vm);
+		return EXIT_VMM_ERROR;
+	}
+	int status = load_guest(&vm, &o, &regs);
+	if (status == 0 && !o.raw_path && o.vm.pvm_host) {
+		status = bad_input("this host's /dev/kvm is KVM-PVM (no VMX/SVM), which cannot boot "
+				   "a stock kernel; run 'make run' to boot it in the nested rig");
+	}
+	if (status == 0)
+		status = run_vm(&vm, &o, &regs);
+	vcpus_destroy(&vm);
+	vm_destroy(&vm);
+	if (o.stats_json_f && fclose(o.stats_json_f) != 0 && status == EXIT_POWEROFF)
+		status = EXIT_VMM_ERROR;
+	exit(status);
+}
