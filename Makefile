@@ -11,6 +11,14 @@ CFLAGS        += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSNVMM_VERSION='"$(SNVMM_VERS
 LDLIBS        := -lelf -pthread
 SAN           := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# The guest kernel: Debian's linux-image for the release the installed linux-headers-amd64
+# points at, so the guest module is always built against the kernel it runs in.
+KREL := $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | tr ',' '\n' | \
+          sed -n 's/^ *linux-headers-\([0-9][^ ]*-amd64\).*/\1/p' | head -n1)
+KDIR           := /usr/src/linux-headers-$(KREL)
+DEBIAN_BZIMAGE := $(BUILD)/debian/boot/vmlinuz-$(KREL)
+DEBIAN_VMLINUX := $(BUILD)/debian/vmlinux
+
 VMM_SRCS  := $(sort $(wildcard vmm/*.c devices/*.c))
 VMM_OBJS  := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_SRCS  := $(filter-out vmm/main.c,$(VMM_SRCS))
@@ -65,6 +73,12 @@ check-unit: $(UNIT_BINS)
 
 check-tsan: $(TSAN_BINS)
 	@set -e; for t in $(TSAN_BINS); do echo "== $$t"; $$t; done
+
+# The main job: install what is missing, build, boot the default guest on this terminal
+# (inside the nested rig when this host's /dev/kvm has no VMX/SVM).
+run: deps
+	$(MAKE) all
+	$(MAKE) run-guest
 
 check: deps
 	$(MAKE) all

@@ -4,9 +4,11 @@
 
 extern const struct device_ops serial_device;
 extern const struct device_ops power_device;
+extern const struct device_ops net_device;
 
 const struct device_ops *const builtin_devices[] = {
-	&serial_device,
-	&power_device,
-	NULL,
+    &serial_device,
+    &power_device,
+    &net_device,
+    NULL,
 };

@@ -23,16 +23,16 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define ETH_HLEN_MIN	 14
-#define NET_MTU		 1500
+#define ETH_HLEN_MIN 14
+#define NET_MTU	     1500
 #define NET_HOST_FEATURES                                                                          \
 	(SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_TSO4 | SNNET_F_TSO6 | SNNET_F_GUEST_TSO4 |    \
 	 SNNET_F_GUEST_TSO6 | SNNET_F_INDIRECT)
-#define TAG_STOP	 0
-#define TAG_KICK_TX	 1
-#define TAG_KICK_RX	 2
-#define TAG_TAP		 3
-#define NET_MIN_FRAME	 (SNNET_VNET_HDR_LEN + ETH_HLEN_MIN)
+#define TAG_STOP      0
+#define TAG_KICK_TX   1
+#define TAG_KICK_RX   2
+#define TAG_TAP	      3
+#define NET_MIN_FRAME (SNNET_VNET_HDR_LEN + ETH_HLEN_MIN)
 
 static const char *const queue_name[2] = {"TX", "RX"};
 
@@ -43,9 +43,8 @@ static void *dp_xlate(void *ctx, uint64_t addr, uint64_t len)
 
 static size_t ring_region_size(void)
 {
-	struct snring_config c = {.num_queues = 2,
-				  .queue_size = SNNET_QUEUE_SIZE,
-				  .max_len = SNNET_MAX_BUF_LEN};
+	struct snring_config c = {
+	    .num_queues = 2, .queue_size = SNNET_QUEUE_SIZE, .max_len = SNNET_MAX_BUF_LEN};
 	return snring_region_size(&c);
 }
 
@@ -73,9 +72,8 @@ int net_dp_init(struct net_dp *dp, const struct net_dp_params *p)
 	dp->epfd = dp->stop_fd = -1;
 	if (p->shared_size < net_shared_size())
 		return -ENOSPC;
-	dp->rcfg = (struct snring_config){.num_queues = 2,
-					  .queue_size = SNNET_QUEUE_SIZE,
-					  .max_len = SNNET_MAX_BUF_LEN};
+	dp->rcfg = (struct snring_config){
+	    .num_queues = 2, .queue_size = SNNET_QUEUE_SIZE, .max_len = SNNET_MAX_BUF_LEN};
 	dp->region = (uint8_t *)p->shared + SNNET_CONFIG_SIZE;
 	dp->region_size = ring_region_size();
 	memset(p->shared, 0, p->shared_size);
@@ -180,25 +178,31 @@ static void flush(struct net_dp *dp, struct snring_dev *q)
 		dp->raise_irq = true;
 }
 
-/* Builds dp->iov for buffer b; <0 when the buffer was bad (already completed with an error). */
-static int buf_iov(struct net_dp *dp, struct snring_dev *q, const struct snring_buf *b,
+/*
+ * Builds dp->iov for buffer b. A bad buffer is consumed (when only peeked),
+ * completed with an error and counted against the queue; then <0.
+ */
+static int buf_iov(struct net_dp *dp, struct snring_dev *q, const struct snring_buf *b, bool peeked,
 		   uint32_t *total)
 {
 	int n = snring_dev_segments(q, b, dp->segs, SNNET_MAX_INDIRECT, total);
+	struct snring_buf tmp;
 
+	if (n >= 0 && *total >= NET_MIN_FRAME) {
+		for (int i = 0; i < n; i++) {
+			dp->iov[i].iov_base = dp->segs[i].ptr;
+			dp->iov[i].iov_len = dp->segs[i].len;
+		}
+		return n;
+	}
+	if (peeked)
+		snring_dev_dequeue(q, &tmp);
 	if (n < 0) {
 		snring_dev_complete(q, b->id, 0, SNRING_USED_F_ERROR);
 		return n;
 	}
-	if (*total < NET_MIN_FRAME) {
-		snring_dev_reject(q, b->id);
-		return -EMSGSIZE;
-	}
-	for (int i = 0; i < n; i++) {
-		dp->iov[i].iov_base = dp->segs[i].ptr;
-		dp->iov[i].iov_len = dp->segs[i].len;
-	}
-	return n;
+	snring_dev_reject(q, b->id); /* a frame shorter than header + Ethernet header */
+	return -EMSGSIZE;
 }
 
 /* Sends the pending TX batch; stops early on EAGAIN, keeping the rest. */
@@ -209,18 +213,19 @@ static void tx_send(struct net_dp *dp)
 	while (dp->tx_ipend < dp->tx_npend && !snring_dev_broken(q)) {
 		const struct snring_buf *b = &dp->tx_pend[dp->tx_ipend];
 		uint32_t total;
-		int n = buf_iov(dp, q, b, &total);
+		int n = buf_iov(dp, q, b, false, &total);
 		ssize_t w;
 
 		if (n >= 0) {
 			w = writev(dp->p.tap_fd, dp->iov, n);
-			dp->c.syscalls++;
+			counter_inc(&dp->c.syscalls);
 			if (w < 0 && errno == EAGAIN) {
 				dp->tx_blocked = true;
 				return;
 			}
 			if (w < 0) {
-				/* The host side failed (tap down, say): the guest is not to blame. */
+				/* The host side failed (tap down, say): the guest is not to blame.
+				 */
 				counter_inc(&dp->c.drops);
 				snring_dev_complete(q, b->id, 0, SNRING_USED_F_ERROR);
 			} else {
@@ -263,7 +268,8 @@ static void tx_process(struct net_dp *dp)
 	flush(dp, q);
 }
 
-static void rx_process(struct net_dp *dp)
+/* tap_in: epoll said the tap is readable, so a frame is known to wait. */
+static void rx_process(struct net_dp *dp, bool tap_in)
 {
 	struct snring_dev *q = &dp->q[SNRING_QUEUE_RX];
 	uint32_t delivered = 0;
@@ -276,7 +282,7 @@ static void rx_process(struct net_dp *dp)
 		n = snring_dev_peek(q, &b);
 		if (n == -EAGAIN && (n = snring_dev_want_kick(q)) > 0)
 			continue;
-		if (n == 0 && delivered == 0 && !q->have_peek) {
+		if (n == 0 && delivered == 0 && tap_in && !q->have_peek) {
 			/*
 			 * The tap was readable and there is no buffer: leave the
 			 * frame there and ignore the tap until the guest posts
@@ -292,17 +298,15 @@ static void rx_process(struct net_dp *dp)
 			break;
 		if (n < 0)
 			continue; /* a bad descriptor, completed with an error by the ring */
-		n = buf_iov(dp, q, &b, &total);
-		if (n < 0) {
-			snring_dev_dequeue(q, &b); /* consume what buf_iov completed */
+		n = buf_iov(dp, q, &b, true, &total);
+		if (n < 0)
 			continue;
-		}
 		got = readv(dp->p.tap_fd, dp->iov, n);
-		dp->c.syscalls++;
+		counter_inc(&dp->c.syscalls);
 		if (got < 0) {
 			if (errno != EAGAIN)
 				counter_inc(&dp->c.drops); /* the kernel dropped that frame */
-			break;			   /* the buffer stays peeked for next time */
+			break; /* the buffer stays peeked for next time */
 		}
 		snring_dev_dequeue(q, &b);
 		snring_dev_complete(q, b.id, (uint32_t)got, 0);
@@ -319,4 +323,143 @@ static void rx_process(struct net_dp *dp)
 			dp->more = true;
 	}
 	flush(dp, q);
+}
+
+/* Drains a kick eventfd; returns how many kicks it held. */
+static uint64_t take_kicks(struct net_dp *dp, int fd)
+{
+	uint64_t v = 0;
+
+	counter_inc(&dp->c.syscalls);
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	counter_add(&dp->c.kicks, v);
+	return v;
+}
+
+/* Tells epoll what we want from the tap now; one syscall only when it changes. */
+static void tap_interest(struct net_dp *dp)
+{
+	uint32_t want = 0;
+	struct epoll_event ev = {.data.u64 = TAG_TAP};
+
+	if (dp->running && !dp->rx_wait_buf && !snring_dev_broken(&dp->q[SNRING_QUEUE_RX]))
+		want |= EPOLLIN;
+	if (dp->running && dp->tx_blocked)
+		want |= EPOLLOUT;
+	if (want == dp->tap_events)
+		return;
+	ev.events = want;
+	counter_inc(&dp->c.syscalls);
+	if (epoll_ctl(dp->epfd, EPOLL_CTL_MOD, dp->p.tap_fd, &ev) == 0)
+		dp->tap_events = want;
+}
+
+/* Mirrors the rings' error counts into counters and says once when a queue breaks. */
+static void note_errors(struct net_dp *dp)
+{
+	for (uint32_t i = 0; i < 2 && dp->running; i++) {
+		uint32_t e = snring_dev_errors(&dp->q[i]);
+
+		counter_add(&dp->c.protocol_errors, e - dp->errors_seen[i]);
+		dp->errors_seen[i] = e;
+		if (snring_dev_broken(&dp->q[i]) && !dp->broken_told[i]) {
+			dp->broken_told[i] = true;
+			counter_inc(&dp->c.broken);
+			fprintf(stderr,
+				"snvmm: net '%s': %s queue broken after %u protocol errors; no "
+				"longer served\n",
+				dp->p.name, queue_name[i], e);
+		}
+	}
+}
+
+int net_dp_poll(struct net_dp *dp, int timeout_ms)
+{
+	struct epoll_event ev[4];
+	bool kicked = false, tx = false, rx = false, tap_in = false, more = dp->more;
+	int n;
+
+	n = epoll_wait(dp->epfd, ev, 4, more ? 0 : timeout_ms);
+	counter_inc(&dp->c.syscalls);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	dp->more = false;
+	for (int i = 0; i < n; i++) {
+		switch (ev[i].data.u64) {
+		case TAG_STOP:
+			return 1;
+		case TAG_KICK_TX:
+			kicked |= take_kicks(dp, dp->p.kick_fd[SNRING_QUEUE_TX]) > 0;
+			tx = true;
+			break;
+		case TAG_KICK_RX:
+			kicked |= take_kicks(dp, dp->p.kick_fd[SNRING_QUEUE_RX]) > 0;
+			dp->rx_wait_buf = false;
+			rx = true;
+			break;
+		case TAG_TAP:
+			if (ev[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+				dp->tx_blocked = false;
+				tx = true;
+			}
+			if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+				rx = tap_in = true;
+			break;
+		}
+	}
+	/* A round that ran out of budget carries on without a new event. */
+	if (more)
+		tx = rx = true;
+	if (kicked)
+		handshake(dp);
+	if (dp->running) {
+		if (tx || dp->tx_npend)
+			tx_process(dp);
+		if (rx && !dp->rx_wait_buf)
+			rx_process(dp, tap_in);
+		note_errors(dp);
+	}
+	if (dp->raise_irq) {
+		uint64_t one = 1;
+
+		dp->raise_irq = false;
+		counter_inc(&dp->c.syscalls);
+		if (write(dp->p.irq_fd, &one, sizeof(one)) == sizeof(one))
+			counter_inc(&dp->c.interrupts);
+	}
+	tap_interest(dp);
+	return 0;
+}
+
+int net_dp_run(struct net_dp *dp)
+{
+	int r;
+
+	while ((r = net_dp_poll(dp, -1)) == 0)
+		;
+	if (r < 0)
+		fprintf(stderr, "snvmm: net '%s': epoll_wait: %s\n", dp->p.name, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+void net_dp_stats(const struct net_dp *dp, struct stats_writer *w)
+{
+	const struct net_counters *c = &dp->c;
+	uint64_t pk = counter_read(&c->tx_packets) + counter_read(&c->rx_packets);
+	uint64_t b = counter_read(&c->batches);
+
+	stats_u64(w, "tx_packets", counter_read(&c->tx_packets));
+	stats_u64(w, "rx_packets", counter_read(&c->rx_packets));
+	stats_u64(w, "tx_bytes", counter_read(&c->tx_bytes));
+	stats_u64(w, "rx_bytes", counter_read(&c->rx_bytes));
+	stats_u64(w, "kicks", counter_read(&c->kicks));
+	stats_u64(w, "interrupts", counter_read(&c->interrupts));
+	stats_u64(w, "batches", b);
+	stats_u64(w, "avg_batch", b ? pk / b : 0);
+	stats_u64(w, "drops", counter_read(&c->drops));
+	stats_u64(w, "rx_no_buffer", counter_read(&c->rx_no_buffer));
+	stats_u64(w, "protocol_errors", counter_read(&c->protocol_errors));
+	stats_u64(w, "broken", counter_read(&c->broken));
+	stats_u64(w, "syscalls", counter_read(&c->syscalls));
 }

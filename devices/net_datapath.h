@@ -26,13 +26,13 @@ struct net_counters {
 };
 
 struct net_dp_params {
-	const char *name;	    /* for messages: the tap's name */
+	const char *name;	     /* for messages: the tap's name */
 	const struct guest_mem *mem; /* where descriptors point */
-	void *shared;		    /* config page + ring region, page aligned */
-	size_t shared_size;	    /* at least net_shared_size() */
-	int tap_fd;		    /* non-blocking; frames carry a SNNET_VNET_HDR_LEN header */
-	int kick_fd[2];		    /* eventfds, [SNRING_QUEUE_TX] and [SNRING_QUEUE_RX] */
-	int irq_fd;		    /* eventfd: one write raises the guest's interrupt */
+	void *shared;		     /* config page + ring region, page aligned */
+	size_t shared_size;	     /* at least net_shared_size() */
+	int tap_fd;		     /* non-blocking; frames carry a SNNET_VNET_HDR_LEN header */
+	int kick_fd[2];		     /* eventfds, [SNRING_QUEUE_TX] and [SNRING_QUEUE_RX] */
+	int irq_fd;		     /* eventfd: one write raises the guest's interrupt */
 	uint8_t mac[6];
 	/* Applies the guest's accepted SNNET_F_GUEST_* bits to the tap; may be NULL. */
 	int (*set_offload)(void *ctx, uint32_t guest_features);

@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define SLP_EN           0x20
-#define SLP_TYP_SHIFT    2
-#define SLP_TYP_MASK     0x1c
+#define SLP_EN		 0x20
+#define SLP_TYP_SHIFT	 2
+#define SLP_TYP_MASK	 0x1c
 #define PVPANIC_PANICKED 0x1
 #define PVPANIC_CRASH_LD 0x2
 
@@ -107,7 +107,7 @@ static void power_destroy(void *state)
 }
 
 const struct device_ops power_device = {
-	.name = "power",
-	.setup = power_setup,
-	.destroy = power_destroy,
+    .name = "power",
+    .setup = power_setup,
+    .destroy = power_destroy,
 };

@@ -25,33 +25,33 @@
 
 enum { RBR_THR = 0, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
-#define IER_RDI       0x01
-#define IER_THRI      0x02
-#define IER_RLSI      0x04
-#define IER_MSI       0x08
-#define IIR_NONE      0x01
-#define IIR_MSI       0x00
-#define IIR_THRI      0x02
-#define IIR_RDI       0x04
-#define IIR_FIFO_ON   0xc0
-#define FCR_ENABLE    0x01
-#define FCR_CLEAR_RX  0x02
-#define LCR_DLAB      0x80
-#define MCR_DTR       0x01
-#define MCR_RTS       0x02
-#define MCR_OUT1      0x04
-#define MCR_OUT2      0x08
-#define MCR_LOOP      0x10
-#define LSR_DR        0x01
-#define LSR_THRE      0x20
-#define LSR_TEMT      0x40
-#define MSR_DELTA     0x0f
-#define MSR_CTS       0x10
-#define MSR_DSR       0x20
-#define MSR_DCD       0x80
+#define IER_RDI	     0x01
+#define IER_THRI     0x02
+#define IER_RLSI     0x04
+#define IER_MSI	     0x08
+#define IIR_NONE     0x01
+#define IIR_MSI	     0x00
+#define IIR_THRI     0x02
+#define IIR_RDI	     0x04
+#define IIR_FIFO_ON  0xc0
+#define FCR_ENABLE   0x01
+#define FCR_CLEAR_RX 0x02
+#define LCR_DLAB     0x80
+#define MCR_DTR	     0x01
+#define MCR_RTS	     0x02
+#define MCR_OUT1     0x04
+#define MCR_OUT2     0x08
+#define MCR_LOOP     0x10
+#define LSR_DR	     0x01
+#define LSR_THRE     0x20
+#define LSR_TEMT     0x40
+#define MSR_DELTA    0x0f
+#define MSR_CTS	     0x10
+#define MSR_DSR	     0x20
+#define MSR_DCD	     0x80
 
-#define RX_SIZE       1024 /* a power of two; more than a 16550's 16 so pastes are not lost */
-#define ESCAPE_CHAR   0x01 /* Ctrl-A */
+#define RX_SIZE	    1024 /* a power of two; more than a 16550's 16 so pastes are not lost */
+#define ESCAPE_CHAR 0x01 /* Ctrl-A */
 
 struct serial {
 	struct vm *vm;
@@ -303,8 +303,8 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg, void **state
 	 * A hardware-reduced ACPI guest maps no ISA interrupts by itself: describing
 	 * COM1 as a PNP0501 device is what gets IRQ 4 routed through the IOAPIC.
 	 */
-	struct acpi_device_desc desc = {.hid = "PNP0501", .nio = 1, .irq = SERIAL_COM1_IRQ,
-					.has_irq = true};
+	struct acpi_device_desc desc = {
+	    .hid = "PNP0501", .nio = 1, .irq = SERIAL_COM1_IRQ, .has_irq = true};
 	desc.io[0].base = SERIAL_COM1_PORT;
 	desc.io[0].len = 8;
 	return vm_add_acpi_device(vm, &desc);
@@ -365,10 +365,10 @@ static void serial_stats(void *state, struct stats_writer *w)
 }
 
 const struct device_ops serial_device = {
-	.name = "serial",
-	.setup = serial_setup,
-	.start = serial_start,
-	.stop = serial_stop,
-	.destroy = serial_destroy,
-	.stats = serial_stats,
+    .name = "serial",
+    .setup = serial_setup,
+    .start = serial_start,
+    .stop = serial_stop,
+    .destroy = serial_destroy,
+    .stats = serial_stats,
 };

@@ -4,7 +4,7 @@
 
 RING_FUZZ      := $(BUILD)/fuzz/fuzz_ring
 RING_FUZZ_SECS ?= 120
-RING_KDIR      ?= /usr/src/linux-headers-6.1.0-56-amd64
+RING_KDIR      ?= $(KDIR)
 RING_KBUILD    := $(BUILD)/ring-kcheck
 
 .PHONY: fuzz fuzz-ring check-ring-kmod
@@ -23,7 +23,7 @@ fuzz-ring: $(RING_FUZZ)
 fuzz:: fuzz-ring
 
 check-ring-kmod:
-	@if [ ! -d $(RING_KDIR) ]; then echo "ring: no kernel headers at $(RING_KDIR), skipped"; \
+	@if [ ! -d $(RING_KDIR) ]; then echo "ring: no kernel headers at $(RING_KDIR)" >&2; exit 1; \
 	else mkdir -p $(RING_KBUILD) && cp ring/kcheck.c $(RING_KBUILD)/snring_kcheck.c && \
 		printf 'obj-m := snring_kcheck.o\nccflags-y := -I$(CURDIR)/ring -Werror\n' \
 			>$(RING_KBUILD)/Kbuild && \

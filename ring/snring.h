@@ -90,11 +90,11 @@ typedef uint64_t snring_le64;
 #define SNRING_QUEUE_TX	  0
 #define SNRING_QUEUE_RX	  1
 
-#define SNRING_DESC_F_WRITE	 0x0001u /* the device writes the buffer (RX) */
-#define SNRING_DESC_F_INDIRECT	 0x0002u /* addr/len hold a table of struct snring_desc segments */
-#define SNRING_DESC_F_KNOWN	 (SNRING_DESC_F_WRITE | SNRING_DESC_F_INDIRECT)
-#define SNRING_MAX_INDIRECT	 256 /* segments one table may hold, whatever the config says */
-#define SNRING_USED_F_ERROR 0x0001u /* rejected or failed; len is 0 */
+#define SNRING_DESC_F_WRITE    0x0001u /* the device writes the buffer (RX) */
+#define SNRING_DESC_F_INDIRECT 0x0002u /* addr/len hold a table of struct snring_desc segments */
+#define SNRING_DESC_F_KNOWN    (SNRING_DESC_F_WRITE | SNRING_DESC_F_INDIRECT)
+#define SNRING_MAX_INDIRECT    256     /* segments one table may hold, whatever the config says */
+#define SNRING_USED_F_ERROR    0x0001u /* rejected or failed; len is 0 */
 
 #define SNRING_ERROR_LIMIT 16 /* default protocol errors before a queue is broken */
 
@@ -638,7 +638,8 @@ static inline int snring__dev_fetch(struct snring_dev *q, struct snring_buf *b)
 	if (b->id >= q->size)
 		return -ERANGE;
 	if (b->flags & SNRING_DESC_F_INDIRECT) {
-		/* Only the table's shape here; its segments are checked by snring_dev_segments(). */
+		/* Only the table's shape here; its segments are checked by snring_dev_segments().
+		 */
 		if (!q->max_indirect)
 			return -EINVAL;
 		if (b->len == 0 || b->len % sizeof(struct snring_desc) ||

@@ -90,6 +90,12 @@ static int check_header(const struct boot_config *cfg, const char *name, struct 
 		    err, errlen, name, ENOEXEC,
 		    "setup code (%u sectors) reaches past the end of the file (%zu bytes)", sects,
 		    size);
+	/* syssize (16-byte units) is how much protected-mode kernel the file must hold. */
+	if ((uint64_t)h->syssize * 16 > size - p->setup_size)
+		return boot_fail(err, errlen, name, ENOEXEC,
+				 "truncated: the header promises %llu bytes of kernel after the "
+				 "setup code, the file has %zu",
+				 (unsigned long long)h->syssize * 16, size - p->setup_size);
 	if (hdr_end > p->setup_size)
 		return boot_fail(err, errlen, name, ENOEXEC,
 				 "setup header ends at 0x%zx, past the setup code", hdr_end);

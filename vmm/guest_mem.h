@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 struct guest_mem {
-	uint8_t *host;     /* ram_size bytes */
+	uint8_t *host;	   /* ram_size bytes */
 	uint64_t ram_size; /* total RAM */
 	uint64_t low_size; /* RAM at [0, low_size); the rest sits at HIGH_RAM_START */
 };

@@ -36,24 +36,27 @@ enum {
 };
 
 #define DEFAULT_MEMORY_MIB 256
-#define MIN_MEMORY_MIB     16
-#define MAX_MEMORY_MIB     (1024 * 1024) /* 1 TiB */
-#define MAX_CPUS           64
-#define MAX_FILE_SIZE      (2ULL << 30)
+#define MIN_MEMORY_MIB	   16
+#define MAX_MEMORY_MIB	   (1024 * 1024) /* 1 TiB */
+#define MAX_CPUS	   64
+#define MAX_FILE_SIZE	   (2ULL << 30)
 
 /*
  * What every guest gets before the user's --append: the console on our UART,
  * a panic that ends the run at once (the pvpanic device has told us by then),
- * and no probing of hardware we do not have.
+ * reboot through the ACPI reset register (a hardware-reduced platform would
+ * otherwise make Linux try EFI, then jump to a BIOS we do not have), and no
+ * probing of hardware we do not have.
  */
-static const char default_cmdline[] = "console=ttyS0 panic=-1 quiet 8250.nr_uarts=1 pci=off";
+static const char default_cmdline[] =
+    "console=ttyS0 panic=-1 reboot=acpi quiet 8250.nr_uarts=1 pci=off";
 
 struct options {
 	struct vm_config vm;
 	const char *raw_path;
-	bool stats;             /* --stats: table on stderr at exit */
+	bool stats;		/* --stats: table on stderr at exit */
 	const char *stats_json; /* --stats-json FILE */
-	FILE *stats_json_f;     /* opened while parsing, so a bad path fails before the guest runs */
+	FILE *stats_json_f; /* opened while parsing, so a bad path fails before the guest runs */
 	unsigned stats_interval_ms;
 };
 
@@ -69,6 +72,8 @@ static void usage(FILE *f)
 		"  -m, --memory MIB      guest RAM in MiB (default %d; above 3072 the rest goes\n"
 		"                        above 4 GiB)\n"
 		"  -c, --cpus N          vCPUs (default 1, at most %d)\n"
+		"      --net tap=NAME[,mac=MAC]\n"
+		"                        our paravirtual NIC on tap NAME (created if absent)\n"
 		"      --raw FILE        run a flat 64-bit binary at 1 MiB instead of a kernel\n"
 		"                        (the micro-guests in tests/guests)\n"
 		"      --stats           print exit and device counters on stderr at exit\n"
@@ -114,21 +119,53 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
 	return true;
 }
 
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] */
+static int parse_net(char *arg, struct vm_config *cfg)
+{
+	char *save = NULL;
+	for (char *opt = strtok_r(arg, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(opt, "tap=", 4) && opt[4]) {
+			if (strlen(opt + 4) >= 16)
+				return bad_input(
+				    "--net: tap name '%s' is longer than 15 characters", opt + 4);
+			cfg->net_tap = opt + 4;
+		} else if (!strncmp(opt, "mac=", 4)) {
+			unsigned m[6];
+			char tail;
+			if (sscanf(opt + 4, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3],
+				   &m[4], &m[5], &tail) != 6 ||
+			    (m[0] & 1))
+				return bad_input("--net: '%s' is not a unicast MAC address",
+						 opt + 4);
+			for (int i = 0; i < 6; i++)
+				cfg->net_mac[i] = (uint8_t)m[i];
+			cfg->net_mac_set = true;
+		} else {
+			return bad_input(
+			    "--net: unknown setting '%s' (expected tap=NAME[,mac=MAC])", opt);
+		}
+	}
+	if (!cfg->net_tap)
+		return bad_input("--net needs tap=NAME");
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL };
+	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL, OPT_NET };
 	static const struct option longopts[] = {
-		{"initrd", required_argument, NULL, 'i'},
-		{"append", required_argument, NULL, 'a'},
-		{"memory", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'c'},
-		{"raw", required_argument, NULL, OPT_RAW},
-		{"stats", no_argument, NULL, OPT_STATS},
-		{"stats-json", required_argument, NULL, OPT_STATS_JSON},
-		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"initrd", required_argument, NULL, 'i'},
+	    {"append", required_argument, NULL, 'a'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"raw", required_argument, NULL, OPT_RAW},
+	    {"net", required_argument, NULL, OPT_NET},
+	    {"stats", no_argument, NULL, OPT_STATS},
+	    {"stats-json", required_argument, NULL, OPT_STATS_JSON},
+	    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	unsigned long long v;
 	int c;
@@ -147,8 +184,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'm':
 			if (!parse_uint(optarg, MIN_MEMORY_MIB, MAX_MEMORY_MIB, &v))
-				return bad_input("--memory '%s': expected MiB from %d to %d", optarg,
-						 MIN_MEMORY_MIB, MAX_MEMORY_MIB);
+				return bad_input("--memory '%s': expected MiB from %d to %d",
+						 optarg, MIN_MEMORY_MIB, MAX_MEMORY_MIB);
 			o->vm.ram_mib = v;
 			break;
 		case 'c':
@@ -158,6 +195,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_RAW:
 			o->raw_path = optarg;
+			break;
+		case OPT_NET:
+			if (parse_net(optarg, &o->vm))
+				return EXIT_BAD_INPUT;
 			break;
 		case OPT_STATS:
 			o->stats = true;
@@ -183,7 +224,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			printf("snvmm %s\n", SNVMM_VERSION);
 			return -1;
 		case ':':
-			return bad_input("option '%s' needs a value (try --help)", argv[optind - 1]);
+			return bad_input("option '%s' needs a value (try --help)",
+					 argv[optind - 1]);
 		default:
 			return bad_input("unknown option '%s' (try --help)", argv[optind - 1]);
 		}
@@ -294,14 +336,14 @@ static int load_guest(struct vm *vm, const struct options *o, struct boot_regs *
 		goto out;
 	}
 	struct boot_config bc = {
-		.kernel = kernel,
-		.kernel_size = kernel_size,
-		.kernel_name = o->vm.kernel_path,
-		.initrd = initrd,
-		.initrd_size = initrd_size,
-		.initrd_name = o->vm.initrd_path,
-		.cmdline = cmdline,
-		.rsdp_addr = ACPI_TABLES_ADDR,
+	    .kernel = kernel,
+	    .kernel_size = kernel_size,
+	    .kernel_name = o->vm.kernel_path,
+	    .initrd = initrd,
+	    .initrd_size = initrd_size,
+	    .initrd_name = o->vm.initrd_path,
+	    .cmdline = cmdline,
+	    .rsdp_addr = ACPI_TABLES_ADDR,
 	};
 	if (boot_load(&vm->mem, &bc, regs, err, sizeof(err)) < 0) {
 		bad_input("%s", err);
@@ -347,8 +389,7 @@ static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format
  * Waits for the guest to end or for a signal to end it, printing the interval
  * line and SIGUSR1 snapshots on the way.
  */
-static void wait_for_end(struct vm *vm, int sig_fd, struct vm_report *rep,
-			 unsigned interval_ms)
+static void wait_for_end(struct vm *vm, int sig_fd, struct vm_report *rep, unsigned interval_ms)
 {
 	while (vm_end_reason(vm) == VM_RUNNING) {
 		struct pollfd fds[2] = {{.fd = vm->end_eventfd, .events = POLLIN},
@@ -384,9 +425,9 @@ static int run_vm(struct vm *vm, const struct options *o, const struct boot_regs
 		return EXIT_VMM_ERROR;
 
 	struct acpi_config ac = {
-		.ncpus = vm->ncpus,
-		.devs = vm->acpi_devs,
-		.ndevs = vm->n_acpi_devs,
+	    .ncpus = vm->ncpus,
+	    .devs = vm->acpi_devs,
+	    .ndevs = vm->n_acpi_devs,
 	};
 	uint64_t rsdp;
 	uint8_t *tables = guest_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
@@ -446,8 +487,9 @@ int main(int argc, char **argv)
 	}
 	int status = load_guest(&vm, &o, &regs);
 	if (status == 0 && !o.raw_path && o.vm.pvm_host) {
-		status = bad_input("this host's /dev/kvm is KVM-PVM (no VMX/SVM), which cannot boot "
-				   "a stock kernel; run 'make run' to boot it in the nested rig");
+		status =
+		    bad_input("this host's /dev/kvm is KVM-PVM (no VMX/SVM), which cannot boot "
+			      "a stock kernel; run 'make run' to boot it in the nested rig");
 	}
 	if (status == 0)
 		status = run_vm(&vm, &o, &regs);

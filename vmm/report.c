@@ -62,10 +62,9 @@ void report_close(struct vm_report *r)
 static const char *end_name(enum vm_end e)
 {
 	static const char *const names[] = {
-		[VM_RUNNING] = "running",   [VM_END_POWEROFF] = "poweroff",
-		[VM_END_REBOOT] = "reboot", [VM_END_PANIC] = "panic",
-		[VM_END_CRASH] = "crash",   [VM_END_ERROR] = "vmm-error",
-		[VM_END_USER] = "user",
+	    [VM_RUNNING] = "running", [VM_END_POWEROFF] = "poweroff", [VM_END_REBOOT] = "reboot",
+	    [VM_END_PANIC] = "panic", [VM_END_CRASH] = "crash",	      [VM_END_ERROR] = "vmm-error",
+	    [VM_END_USER] = "user",
 	};
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
@@ -82,7 +81,8 @@ static void write_exits(struct stats_writer *w, const struct vcpu_counters *cons
 		for (unsigned i = 0; i < n; i++)
 			sum += counter_read(&c[i]->exits[reason]);
 		if (sum)
-			stats_u64(w, reason == VCPU_EXIT_SLOTS - 1 ? "other" : kvm_exit_name(reason),
+			stats_u64(w,
+				  reason == VCPU_EXIT_SLOTS - 1 ? "other" : kvm_exit_name(reason),
 				  sum);
 	}
 }

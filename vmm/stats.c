@@ -62,8 +62,7 @@ void stats_u64(struct stats_writer *w, const char *name, uint64_t value)
 		fprintf(w->f, "%llu", (unsigned long long)value);
 		break;
 	case STATS_TABLE:
-		fprintf(w->f, "%*s%-28s %llu\n", 2 * w->depth, "", name,
-			(unsigned long long)value);
+		fprintf(w->f, "%*s%-28s %llu\n", 2 * w->depth, "", name, (unsigned long long)value);
 		break;
 	case STATS_COLLECT:
 		if (w->collect)
@@ -188,29 +187,29 @@ bool kvm_stats_get(struct kvm_stats_fd *s, const char *name, uint64_t *value)
 const char *kvm_exit_name(unsigned reason)
 {
 	static const char *const names[] = {
-		[KVM_EXIT_UNKNOWN] = "unknown",
-		[KVM_EXIT_EXCEPTION] = "exception",
-		[KVM_EXIT_IO] = "io",
-		[KVM_EXIT_HYPERCALL] = "hypercall",
-		[KVM_EXIT_DEBUG] = "debug",
-		[KVM_EXIT_HLT] = "hlt",
-		[KVM_EXIT_MMIO] = "mmio",
-		[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
-		[KVM_EXIT_SHUTDOWN] = "shutdown",
-		[KVM_EXIT_FAIL_ENTRY] = "fail_entry",
-		[KVM_EXIT_INTR] = "intr",
-		[KVM_EXIT_SET_TPR] = "set_tpr",
-		[KVM_EXIT_TPR_ACCESS] = "tpr_access",
-		[KVM_EXIT_NMI] = "nmi",
-		[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
-		[KVM_EXIT_SYSTEM_EVENT] = "system_event",
-		[KVM_EXIT_IOAPIC_EOI] = "ioapic_eoi",
-		[KVM_EXIT_HYPERV] = "hyperv",
-		[KVM_EXIT_X86_RDMSR] = "x86_rdmsr",
-		[KVM_EXIT_X86_WRMSR] = "x86_wrmsr",
-		[KVM_EXIT_DIRTY_RING_FULL] = "dirty_ring_full",
-		[KVM_EXIT_AP_RESET_HOLD] = "ap_reset_hold",
-		[KVM_EXIT_X86_BUS_LOCK] = "x86_bus_lock",
+	    [KVM_EXIT_UNKNOWN] = "unknown",
+	    [KVM_EXIT_EXCEPTION] = "exception",
+	    [KVM_EXIT_IO] = "io",
+	    [KVM_EXIT_HYPERCALL] = "hypercall",
+	    [KVM_EXIT_DEBUG] = "debug",
+	    [KVM_EXIT_HLT] = "hlt",
+	    [KVM_EXIT_MMIO] = "mmio",
+	    [KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
+	    [KVM_EXIT_SHUTDOWN] = "shutdown",
+	    [KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+	    [KVM_EXIT_INTR] = "intr",
+	    [KVM_EXIT_SET_TPR] = "set_tpr",
+	    [KVM_EXIT_TPR_ACCESS] = "tpr_access",
+	    [KVM_EXIT_NMI] = "nmi",
+	    [KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	    [KVM_EXIT_SYSTEM_EVENT] = "system_event",
+	    [KVM_EXIT_IOAPIC_EOI] = "ioapic_eoi",
+	    [KVM_EXIT_HYPERV] = "hyperv",
+	    [KVM_EXIT_X86_RDMSR] = "x86_rdmsr",
+	    [KVM_EXIT_X86_WRMSR] = "x86_wrmsr",
+	    [KVM_EXIT_DIRTY_RING_FULL] = "dirty_ring_full",
+	    [KVM_EXIT_AP_RESET_HOLD] = "ap_reset_hold",
+	    [KVM_EXIT_X86_BUS_LOCK] = "x86_bus_lock",
 	};
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
 		return names[reason];

@@ -128,8 +128,8 @@ static int handle_internal_error(struct vcpu *v)
 	fprintf(stderr, "snvmm: vcpu%u: KVM internal error, suberror %u%s\n", v->id,
 		run->internal.suberror,
 		run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-			? " (instruction emulation failed)"
-			: "");
+		    ? " (instruction emulation failed)"
+		    : "");
 	vm_request_end(v->vm, VM_END_CRASH);
 	return 1;
 }
@@ -137,13 +137,13 @@ static int handle_internal_error(struct vcpu *v)
 typedef int (*exit_handler_fn)(struct vcpu *v);
 
 static const exit_handler_fn exit_handlers[] = {
-	[KVM_EXIT_IO] = handle_io,
-	[KVM_EXIT_MMIO] = handle_mmio,
-	[KVM_EXIT_HLT] = handle_hlt,
-	[KVM_EXIT_SHUTDOWN] = handle_shutdown,
-	[KVM_EXIT_SYSTEM_EVENT] = handle_system_event,
-	[KVM_EXIT_FAIL_ENTRY] = handle_fail_entry,
-	[KVM_EXIT_INTERNAL_ERROR] = handle_internal_error,
+    [KVM_EXIT_IO] = handle_io,
+    [KVM_EXIT_MMIO] = handle_mmio,
+    [KVM_EXIT_HLT] = handle_hlt,
+    [KVM_EXIT_SHUTDOWN] = handle_shutdown,
+    [KVM_EXIT_SYSTEM_EVENT] = handle_system_event,
+    [KVM_EXIT_FAIL_ENTRY] = handle_fail_entry,
+    [KVM_EXIT_INTERNAL_ERROR] = handle_internal_error,
 };
 
 int vcpu_dispatch_exit(struct vcpu *v)
@@ -235,16 +235,16 @@ static int vcpu_set_cpuid(struct vcpu *v)
 static void seg_from_boot(struct kvm_segment *k, const struct boot_seg *b)
 {
 	*k = (struct kvm_segment){
-		.base = b->base,
-		.limit = b->limit,
-		.selector = b->selector,
-		.type = b->type,
-		.present = b->present,
-		.dpl = b->dpl,
-		.db = b->db,
-		.s = b->s,
-		.l = b->l,
-		.g = b->g,
+	    .base = b->base,
+	    .limit = b->limit,
+	    .selector = b->selector,
+	    .type = b->type,
+	    .present = b->present,
+	    .dpl = b->dpl,
+	    .db = b->db,
+	    .s = b->s,
+	    .l = b->l,
+	    .g = b->g,
 	};
 }
 
@@ -273,11 +273,11 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_regs *b)
 		return -errno;
 	}
 	struct kvm_regs regs = {
-		.rip = b->rip,
-		.rsp = b->rsp,
-		.rsi = b->rsi,
-		.rbx = b->rbx,
-		.rflags = b->rflags ? b->rflags : 0x2,
+	    .rip = b->rip,
+	    .rsp = b->rsp,
+	    .rsi = b->rsi,
+	    .rbx = b->rbx,
+	    .rflags = b->rflags ? b->rflags : 0x2,
 	};
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0) {
 		fprintf(stderr, "snvmm: KVM_SET_REGS vcpu%u: %s\n", v->id, strerror(errno));

@@ -135,11 +135,11 @@ int vm_open_kvm(struct vm *vm)
 		int cap;
 		const char *name;
 	} needed[] = {
-		{KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
-		{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
-		{KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
-		{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
-		{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+	    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+	    {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+	    {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+	    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+	    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
 	};
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (!kvm_check(vm->kvm_fd, needed[i].cap)) {
@@ -190,10 +190,10 @@ void vm_destroy(struct vm *vm)
 int vm_add_memslot(struct vm *vm, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region region = {
-		.slot = vm->next_slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)host,
+	    .slot = vm->next_slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uintptr_t)host,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		fprintf(stderr, "snvmm: KVM_SET_USER_MEMORY_REGION slot %u at 0x%llx: %s\n",
@@ -240,10 +240,10 @@ int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool pio)
 	if (fd < 0)
 		return -errno;
 	struct kvm_ioeventfd io = {
-		.addr = addr,
-		.len = len,
-		.fd = fd,
-		.flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0,
+	    .addr = addr,
+	    .len = len,
+	    .fd = fd,
+	    .flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0,
 	};
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		int err = errno;

@@ -25,9 +25,9 @@ enum vm_end {
 	VM_END_POWEROFF,
 	VM_END_REBOOT,
 	VM_END_PANIC,
-	VM_END_CRASH,   /* triple fault, internal error, failed entry */
-	VM_END_ERROR,   /* the VMM itself failed */
-	VM_END_USER,    /* escape key or signal */
+	VM_END_CRASH, /* triple fault, internal error, failed entry */
+	VM_END_ERROR, /* the VMM itself failed */
+	VM_END_USER,  /* escape key or signal */
 };
 
 struct vm_config {
@@ -36,14 +36,14 @@ struct vm_config {
 	const char *append;
 	uint64_t ram_mib;
 	unsigned ncpus;
-	const char *net_tap;      /* --net tap=NAME, NULL for none */
+	const char *net_tap; /* --net tap=NAME, NULL for none */
 	uint8_t net_mac[6];
 	bool net_mac_set;
-	bool console_raw;         /* stdin is a tty: raw mode and the escape key */
-	bool pvm_host;            /* /dev/kvm is KVM-PVM (no hardware virtualization) */
+	bool console_raw; /* stdin is a tty: raw mode and the escape key */
+	bool pvm_host;	  /* /dev/kvm is KVM-PVM (no hardware virtualization) */
 };
 
-#define VM_MAX_DEVICES      16
+#define VM_MAX_DEVICES	    16
 #define VM_MAX_ACPI_DEVICES 8
 
 struct vm_device {
@@ -74,8 +74,8 @@ struct vm {
 	uint64_t next_mmio;
 	uint32_t next_gsi;
 
-	_Atomic int end;       /* enum vm_end; the first reason wins */
-	int end_eventfd;       /* written once when end is set */
+	_Atomic int end; /* enum vm_end; the first reason wins */
+	int end_eventfd; /* written once when end is set */
 };
 
 /* Guest RAM and bookkeeping only: no /dev/kvm yet, so images can be checked first. */

@@ -3,7 +3,7 @@
  * libFuzzer target: the device side of the ring against a driver that writes
  * anything at all into shared memory. The input is
  *
- *   byte 0   queue size 8 << (b & 3); the rest seeds nothing
+ *   byte 0   queue size 8 << (b & 3); bit 2: indirect tables allowed (8 entries)
  *   byte 1   error limit 1 + b
  *   then     the initial region contents (header, indices, descriptors), as far as it goes
  *   then     a script of one-byte ops, some followed by operand bytes, that
@@ -25,6 +25,7 @@
 #define FZ_WSIZE  0x10000ULL
 #define FZ_QUEUES 2
 #define FZ_MAXLEN 2048
+#define FZ_MAXIND 8
 
 struct fz_queue {
 	struct snring_dev dev;
@@ -78,6 +79,45 @@ static uint8_t *fz_guarded(size_t len, struct fz_map *m)
 	return m->base + pg + (body - len);
 }
 
+static void fz_touch(struct fz *f, struct fz_queue *q, uint8_t *ptr, uint32_t len)
+{
+	volatile uint8_t *p = ptr;
+	uint8_t sum = 0;
+
+	if (!p || ptr < f->win || len == 0 || len > FZ_MAXLEN ||
+	    len > FZ_WSIZE - (size_t)(ptr - f->win))
+		abort();
+	for (uint32_t i = 0; i < len; i++) {
+		if (q->dev.want_flags)
+			p[i] = (uint8_t)i;
+		else
+			sum ^= p[i];
+	}
+	(void)sum;
+}
+
+/* An indirect table: whatever the driver wrote there, segments stay in the window. */
+static void fz_check_table(struct fz *f, struct fz_queue *q, const struct snring_buf *b)
+{
+	struct snring_seg segs[FZ_MAXIND];
+	uint32_t total = 0, sum = 0;
+	int n;
+
+	if (!q->dev.max_indirect || b->len % 16 || b->len / 16 > FZ_MAXIND)
+		abort();
+	n = snring_dev_segments(&q->dev, b, segs, FZ_MAXIND, &total);
+	if (n < 0)
+		return;
+	if (n == 0 || (uint32_t)n != b->len / 16)
+		abort();
+	for (int i = 0; i < n; i++) {
+		fz_touch(f, q, segs[i].ptr, segs[i].len);
+		sum += segs[i].len;
+	}
+	if (sum != total || total > FZ_MAXLEN)
+		abort();
+}
+
 static void fz_check_buf(struct fz *f, struct fz_queue *q, const struct snring_buf *b)
 {
 	volatile uint8_t *p = b->ptr;
@@ -88,11 +128,15 @@ static void fz_check_buf(struct fz *f, struct fz_queue *q, const struct snring_b
 		abort();
 	if (b->addr - FZ_WBASE != (uint64_t)((uint8_t *)b->ptr - f->win))
 		abort();
-	for (uint32_t i = 0; i < b->len; i++) {
-		if (q->dev.want_flags)
-			p[i] = (uint8_t)i; /* RX: the device writes */
-		else
-			sum ^= p[i];
+	if (b->flags & SNRING_DESC_F_INDIRECT) {
+		fz_check_table(f, q, b);
+	} else {
+		for (uint32_t i = 0; i < b->len; i++) {
+			if (q->dev.want_flags)
+				p[i] = (uint8_t)i; /* RX: the device writes */
+			else
+				sum ^= p[i];
+		}
 	}
 	(void)sum;
 	if (q->nout >= f->cfg.queue_size)
@@ -170,8 +214,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		abort();
-	f->cfg = (struct snring_config){
-	    .num_queues = FZ_QUEUES, .queue_size = 8u << (data[0] & 3), .max_len = FZ_MAXLEN};
+	f->cfg = (struct snring_config){.num_queues = FZ_QUEUES,
+					.queue_size = 8u << (data[0] & 3),
+					.max_len = FZ_MAXLEN,
+					.max_indirect = (data[0] & 4) ? FZ_MAXIND : 0};
 	rsize = snring_region_size(&f->cfg);
 	f->region = fz_guarded(rsize, &rmap);
 	f->win = fz_guarded(FZ_WSIZE, &wmap);

@@ -54,6 +54,7 @@ static inline void bz_build(uint8_t img[BZ_SIZE])
 	h->cmdline_size = 2047;
 	h->pref_address = BZ_PREF;
 	h->init_size = BZ_INIT_SIZE;
+	h->syssize = BZ_KERNEL_SIZE / 16;
 	for (size_t i = 0; i < BZ_KERNEL_SIZE; i++)
 		img[BZ_SETUP_SIZE + i] = bz_kernel_byte(i);
 }

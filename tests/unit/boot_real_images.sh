@@ -1,15 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Usage: boot_real_images.sh TEST_BOOT [BZIMAGE]
-# Loads a real bzImage and the vmlinux extracted from it with the unit-test
-# binary (no KVM needed). Skipped, successfully, when the image is absent, so
-# the unit tests never depend on a downloaded kernel.
+# Usage: boot_real_images.sh TEST_BOOT BZIMAGE
+# Loads a real bzImage (Debian's, fetched by tests/rig/debian-kernel.sh) and the
+# vmlinux extracted from it with the unit-test binary (no KVM needed).
 set -eu
 test_boot=$1
-bz=${2:-/tmp/kimg/root/boot/vmlinuz-6.1.0-56-amd64}
+bz=$2
 if [ ! -r "$bz" ]; then
-	echo "boot_real_images: $bz not found, skipped"
-	exit 0
+	echo "boot_real_images: $bz not found (run tests/rig/debian-kernel.sh)" >&2
+	exit 1
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * snnet TX: every skb is one ring slot, either one descriptor (linear skb) or
+ * one indirect table (skb with page fragments). The device reads guest
+ * memory by guest-physical address, so there is no DMA mapping: the skb head
+ * and fragments are direct-mapped (or page) memory, physically contiguous
+ * piece by piece. All of it runs under the TX queue lock.
+ */
+#include <linux/io.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/virtio_net.h>
+
+#include "snnet_priv.h"
+
+/* The device reports a TX completion's len; it may not exceed what was posted. */
+static bool snnet_tx_done_ok(const struct snnet_priv *p, const struct snring_done *d)
+{
+	const struct snnet_tx_slot *s = &p->tx_slots[d->id];
+
+	return s->skb && d->len <= s->posted_len;
+}
+
+/* Frees completed skbs; returns how many slots came back. */
+static unsigned int snnet_tx_reclaim(struct snnet_priv *p, int budget)
+{
+	u64 packets = 0, bytes = 0, errors = 0, bad = 0;
+	struct snnet_tx_slot *s;
+	struct snring_done d;
+	unsigned int n = 0;
+	u32 seen;
+	int r;
+
+	while (!snnet_broken(p)) {
+		seen = p->tx.used_seen;
+		r = snring_drv_reclaim(&p->tx, &d);
+		if (r == 0)
+			break;
+		if (r < 0 && p->tx.used_seen == seen) {
+			snnet_mark_broken(p, "TX used index ran ahead of avail");
+			break;
+		}
+		/* A bad entry still consumed its used slot: count it and move on. */
+		if (r < 0 || !snnet_tx_done_ok(p, &d)) {
+			bad++;
+			continue;
+		}
+		s = &p->tx_slots[d.id];
+		if (d.flags & SNRING_USED_F_ERROR) {
+			errors++;
+		} else {
+			packets++;
+			bytes += s->bytes;
+		}
+		napi_consume_skb(s->skb, budget);
+		s->skb = NULL;
+		p->tx_ids.stack[p->tx_ids.nfree++] = d.id;
+		n++;
+	}
+	if (packets | errors | bad) {
+		struct snnet_stats *st = &p->stats[SNNET_G_TX];
+
+		u64_stats_update_begin(&st->syncp);
+		u64_stats_add(&st->v[SNNET_TX_PACKETS], packets);
+		u64_stats_add(&st->v[SNNET_TX_BYTES], bytes);
+		u64_stats_add(&st->v[SNNET_TX_ERRORS], errors);
+		u64_stats_add(&st->v[SNNET_TX_BAD_COMPLETIONS], bad);
+		u64_stats_update_end(&st->syncp);
+	}
+	return n;
+}
+
+/* Any skb fits one slot (an indirect table holds all its fragments): room = a slot and an id. */
+static bool snnet_tx_has_room(const struct snnet_priv *p)
+{
+	return p->tx_ids.nfree && snring_drv_free(&p->tx);
+}
+
+/* Fills the slot's indirect table from the skb; returns its byte length. */
+static u32 snnet_tx_fill_table(struct snring_desc *t, const struct sk_buff *skb)
+{
+	const struct skb_shared_info *sh = skb_shinfo(skb);
+	unsigned int i, n = 0;
+
+	t[n].addr = cpu_to_le64(virt_to_phys(skb->data));
+	t[n].len = cpu_to_le32(skb_headlen(skb));
+	t[n].id = 0;
+	t[n].flags = 0;
+	n++;
+	for (i = 0; i < sh->nr_frags; i++) {
+		const skb_frag_t *f = &sh->frags[i];
+
+		if (!skb_frag_size(f))
+			continue;
+		t[n].addr = cpu_to_le64(page_to_phys(skb_frag_page(f)) + skb_frag_off(f));
+		t[n].len = cpu_to_le32(skb_frag_size(f));
+		t[n].id = 0;
+		t[n].flags = 0;
+		n++;
+	}
+	return n * sizeof(*t);
+}
+
+/* Prepends the vnet header and posts the skb; the slot owns it on success. */
+static int snnet_tx_post(struct snnet_priv *p, struct sk_buff *skb)
+{
+	struct virtio_net_hdr_mrg_rxbuf *hdr;
+	struct virtio_net_hdr vh;
+	struct snnet_tx_slot *s;
+	struct snring_buf b;
+	u32 bytes = skb->len;
+	int err;
+
+	/* Before the push: csum_start is relative to skb->data. */
+	err = virtio_net_hdr_from_skb(skb, &vh, true, false, 0);
+	if (err)
+		return err;
+	if (skb_shinfo(skb)->nr_frags && !(p->features & SNNET_F_INDIRECT) && skb_linearize(skb))
+		return -ENOMEM;
+	if (skb_cow_head(skb, SNNET_VNET_HDR_LEN))
+		return -ENOMEM;
+	hdr = skb_push(skb, SNNET_VNET_HDR_LEN);
+	hdr->hdr = vh;
+	hdr->num_buffers = __cpu_to_virtio16(true, 1);
+	if (skb->len > p->tx.max_len)
+		return -EMSGSIZE;
+
+	b.id = p->tx_ids.stack[p->tx_ids.nfree - 1];
+	s = &p->tx_slots[b.id];
+	if (skb_shinfo(skb)->nr_frags) {
+		b.len = snnet_tx_fill_table(s->table, skb);
+		b.addr = virt_to_phys(s->table);
+		b.flags = SNRING_DESC_F_INDIRECT;
+	} else {
+		b.addr = virt_to_phys(skb->data);
+		b.len = skb->len;
+		b.flags = 0;
+	}
+	err = snring_drv_post(&p->tx, &b);
+	if (err)
+		return err;
+	p->tx_ids.nfree--;
+	s->skb = skb;
+	s->posted_len = skb->len;
+	s->bytes = bytes;
+
+	u64_stats_update_begin(&p->stats[SNNET_G_TX].syncp);
+	if (skb_is_gso(skb))
+		u64_stats_inc(&p->stats[SNNET_G_TX].v[SNNET_TX_GSO]);
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		u64_stats_inc(&p->stats[SNNET_G_TX].v[SNNET_TX_CSUM]);
+	if (b.flags & SNRING_DESC_F_INDIRECT)
+		u64_stats_inc(&p->stats[SNNET_G_TX].v[SNNET_TX_INDIRECT]);
+	u64_stats_update_end(&p->stats[SNNET_G_TX].syncp);
+	return 0;
+}
+
+/*
+ * Asks for an interrupt at the next TX completion. Needed after xmit
+ * reclaimed on its own: that moves used_seen past the irq_at NAPI armed, and
+ * a stale irq_at would leave the last skbs of a burst unfreed (TCP small
+ * queues then stall the socket). >0: completions are already waiting.
+ */
+int snnet_tx_want_irq(struct snnet_priv *p)
+{
+	int r;
+
+	if (snnet_broken(p))
+		return 0;
+	r = snring_drv_want_irq(&p->tx);
+	if (r < 0)
+		snnet_mark_broken(p, "TX used index ran ahead of avail");
+	return r;
+}
+
+static void snnet_tx_kick(struct snnet_priv *p)
+{
+	if (snring_drv_flush(&p->tx)) {
+		snnet_doorbell(p, SNNET_DOORBELL_TX);
+		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_KICKS, 1);
+	}
+	if (snnet_tx_want_irq(p) > 0)
+		napi_schedule(&p->napi);
+}
+
+netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
+{
+	struct snnet_priv *p = netdev_priv(ndev);
+	struct netdev_queue *txq = netdev_get_tx_queue(ndev, 0);
+
+	snnet_tx_reclaim(p, 0);
+	if (unlikely(snnet_broken(p))) {
+		dev_kfree_skb_any(skb);
+		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_DROPPED, 1);
+		return NETDEV_TX_OK;
+	}
+	if (unlikely(!snnet_tx_has_room(p))) {
+		/* The queue is stopped before the ring fills; reaching here is a bug. */
+		netif_tx_stop_queue(txq);
+		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_BUSY, 1);
+		return NETDEV_TX_BUSY;
+	}
+	skb_tx_timestamp(skb);
+	if (snnet_tx_post(p, skb)) {
+		dev_kfree_skb_any(skb);
+		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_DROPPED, 1);
+	}
+	if (!snnet_tx_has_room(p)) {
+		netif_tx_stop_queue(txq);
+		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_STOPS, 1);
+		/*
+		 * The stopped queue is woken from the reclaim in NAPI, which needs an
+		 * interrupt: arm it, and if completions slipped in meanwhile take
+		 * them now rather than waiting for one that will not come.
+		 */
+		if (snnet_tx_want_irq(p) > 0 && snnet_tx_reclaim(p, 0) && snnet_tx_has_room(p)) {
+			netif_tx_start_queue(txq);
+			snnet_stat_add(p, SNNET_G_TX, SNNET_TX_WAKES, 1);
+		}
+	}
+	if (!netdev_xmit_more() || netif_xmit_stopped(txq))
+		snnet_tx_kick(p);
+	return NETDEV_TX_OK;
+}
+
+/* Wake only with a quarter of the ring free, so a full ring does not stop/wake per packet. */
+static bool snnet_tx_can_wake(const struct snnet_priv *p)
+{
+	u32 want = max_t(u32, p->geo.queue_size / 4, 1);
+
+	return p->tx_ids.nfree >= want && snring_drv_free(&p->tx) >= want;
+}
+
+/* NAPI's share of TX: reclaim and wake a stopped queue. */
+void snnet_tx_poll(struct snnet_priv *p, int budget)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(p->ndev, 0);
+
+	__netif_tx_lock(txq, raw_smp_processor_id());
+	snnet_tx_reclaim(p, budget);
+	if (netif_tx_queue_stopped(txq) && snnet_tx_can_wake(p) && !snnet_broken(p)) {
+		netif_tx_wake_queue(txq);
+		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_WAKES, 1);
+	}
+	__netif_tx_unlock(txq);
+}
+
+/* After the device was reset (or will never read again): frees every posted skb. */
+void snnet_tx_drop_all(struct snnet_priv *p)
+{
+	u32 i;
+
+	for (i = 0; i < p->geo.queue_size; i++) {
+		if (p->tx_slots[i].skb) {
+			dev_kfree_skb_any(p->tx_slots[i].skb);
+			p->tx_slots[i].skb = NULL;
+		}
+	}
+	snnet_ids_reset(&p->tx_ids, p->geo.queue_size);
+}

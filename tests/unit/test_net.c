@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The NIC datapath against a fake guest (net_fake_guest.h), single-threaded:
+ * the test plays the driver, then runs one worker round with net_dp_poll(),
+ * then checks what reached the "tap" (a socketpair), the completions and the
+ * interrupts. Then a hostile driver: every bad descriptor is completed with
+ * an error, counted, and past the threshold the queue is broken, not the VMM.
+ * Last, the real worker thread against a guest thread, both directions.
+ */
+#include "check.h"
+#include "layout.h"
+#include "net_fake_guest.h"
+#include "stats.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#define RAM	 (MEM_32BIT_END + (64ULL << 20)) /* so the MMIO hole is a real hole */
+#define BUF_GPA	 0x100000ULL
+#define BUF_SIZE 4096ULL
+#define ALL_F                                                                                      \
+	(SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_TSO4 | SNNET_F_TSO6 | SNNET_F_GUEST_TSO4 |    \
+	 SNNET_F_GUEST_TSO6 | SNNET_F_INDIRECT)
+
+static uint64_t buf_gpa(unsigned i)
+{
+	return BUF_GPA + i * BUF_SIZE;
+}
+
+/* A frame: zero vnet header, then bytes derived from seed. */
+static void make_frame(uint8_t *p, uint32_t len, unsigned seed)
+{
+	memset(p, 0, SNNET_VNET_HDR_LEN);
+	for (uint32_t i = SNNET_VNET_HDR_LEN; i < len; i++)
+		p[i] = (uint8_t)(seed * 31 + i);
+}
+
+static int post(struct fake_guest *g, int q, uint64_t gpa, uint32_t len, uint16_t id,
+		uint16_t flags)
+{
+	struct snring_buf b = {.addr = gpa, .len = len, .id = id, .flags = flags};
+
+	return snring_drv_post(&g->q[q], &b);
+}
+
+/* Writes a descriptor the driver helpers would refuse, as a hostile guest does. */
+static void post_raw(struct fake_guest *g, int q, uint64_t gpa, uint32_t len, uint16_t id,
+		     uint16_t flags)
+{
+	struct snring_drv *d = &g->q[q];
+	struct snring_desc *e = &d->desc[d->avail & d->mask];
+
+	e->addr = htole64(gpa);
+	e->len = htole32(len);
+	e->id = htole16(id);
+	e->flags = htole16(flags);
+	d->avail++;
+}
+
+static void flush_kick(struct fake_guest *g, int q)
+{
+	if (snring_drv_flush(&g->q[q]))
+		fg_kick(g, q);
+}
+
+/* Reclaims up to max completions; an entry with an id the driver never used still counts. */
+static int reclaim_all(struct fake_guest *g, int q, struct snring_done *d, uint32_t max)
+{
+	int n = 0, r;
+
+	while ((uint32_t)n < max &&
+	       ((r = snring_drv_reclaim(&g->q[q], &d[n])) == 1 || r == -EPROTO))
+		n++;
+	return n;
+}
+
+static void test_layout(void)
+{
+	struct fake_guest g;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(le32toh(g.cfg->magic), SNNET_MAGIC);
+	CHECK_EQ(le16toh(g.cfg->version), SNNET_VERSION);
+	CHECK_EQ(le16toh(g.cfg->mtu), 1500);
+	CHECK_EQ(g.cfg->mac[0], 0x02);
+	CHECK_EQ(le32toh(g.cfg->host_features), ALL_F);
+	CHECK_EQ(le32toh(g.cfg->ring_offset), SNNET_CONFIG_SIZE);
+	CHECK(SNNET_CONFIG_SIZE + le32toh(g.cfg->ring_size) <= net_shared_size());
+	CHECK_EQ(le32toh(g.cfg->vnet_hdr_len), SNNET_VNET_HDR_LEN);
+	CHECK_EQ(fg_device_status(&g), 0);
+
+	/* A feature we never offered: not started, counted. */
+	CHECK_EQ(fg_start(&g, 1u << 20), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK_EQ(g.dp.c.protocol_errors, 1);
+	/* TSO without CSUM is not a valid set either. */
+	CHECK_EQ(fg_start(&g, SNNET_F_TSO4), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), SNNET_DEVICE_RUNNING);
+	CHECK_EQ(g.dp.q[0].max_indirect, SNNET_MAX_INDIRECT);
+	fg_destroy(&g);
+}
+
+static void test_tx(void)
+{
+	struct fake_guest g;
+	struct snring_done d[8];
+	uint8_t got[4096];
+	const uint32_t lens[3] = {SNNET_VNET_HDR_LEN + 14, SNNET_VNET_HDR_LEN + 60, 1514 + 12};
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	fg_irqs(&g);
+	for (unsigned i = 0; i < 3; i++) {
+		make_frame(fg_ptr(&g, buf_gpa(i), lens[i]), lens[i], i);
+		CHECK_EQ(post(&g, 0, buf_gpa(i), lens[i], (uint16_t)i, 0), 0);
+	}
+	/* Fresh rings are armed: the first publish asks for a kick. */
+	CHECK(snring_drv_flush(&g.q[0]));
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), lens[i]);
+		CHECK(memcmp(got, fg_ptr(&g, buf_gpa(i), lens[i]), lens[i]) == 0);
+	}
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), -1);
+	CHECK_EQ(reclaim_all(&g, 0, d, 8), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ(d[i].id, i);
+		CHECK_EQ(d[i].len, lens[i]);
+		CHECK_EQ(d[i].flags, 0);
+	}
+	CHECK_EQ(fg_irqs(&g), 1); /* irq_at was 0: armed */
+	CHECK_EQ(g.dp.c.tx_packets, 3);
+	CHECK_EQ(g.dp.c.tx_bytes, lens[0] + lens[1] + lens[2] - 3 * SNNET_VNET_HDR_LEN);
+
+	/* The guest keeps polling (irq_at stale): no interrupt; the device re-armed its kick. */
+	CHECK_EQ(post(&g, 0, buf_gpa(0), lens[0], 0, 0), 0);
+	CHECK(snring_drv_flush(&g.q[0]));
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_irqs(&g), 0);
+	CHECK_EQ(reclaim_all(&g, 0, d, 8), 1);
+	/* Now it re-enables interrupts: the next completion raises one. */
+	CHECK_EQ(snring_drv_want_irq(&g.q[0]), 0);
+	CHECK_EQ(post(&g, 0, buf_gpa(1), lens[1], 1, 0), 0);
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_irqs(&g), 1);
+	CHECK_EQ(reclaim_all(&g, 0, d, 8), 1);
+	while (recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT) > 0)
+		;
+
+	/* Indirect: a 1514-byte frame in three pieces on three pages. */
+	struct snring_desc *t = (struct snring_desc *)fg_ptr(&g, buf_gpa(10), 3 * 16);
+	uint8_t frame[1526];
+	make_frame(frame, sizeof(frame), 7);
+	memcpy(fg_ptr(&g, buf_gpa(11), 12), frame, 12);
+	memcpy(fg_ptr(&g, buf_gpa(12) + 100, 500), frame + 12, 500);
+	memcpy(fg_ptr(&g, buf_gpa(13), 1014), frame + 512, 1014);
+	snring_drv_set_indirect(t, 0, buf_gpa(11), 12, 0);
+	snring_drv_set_indirect(t, 1, buf_gpa(12) + 100, 500, 0);
+	snring_drv_set_indirect(t, 2, buf_gpa(13), 1014, 0);
+	CHECK_EQ(post(&g, 0, buf_gpa(10), 3 * 16, 5, SNRING_DESC_F_INDIRECT), 0);
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), sizeof(frame));
+	CHECK(memcmp(got, frame, sizeof(frame)) == 0);
+	CHECK_EQ(reclaim_all(&g, 0, d, 8), 1);
+	CHECK_EQ(d[0].id, 5);
+	CHECK_EQ(d[0].len, sizeof(frame));
+	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	fg_destroy(&g);
+}
+
+/* A tap that cannot take more: the rest of the batch waits for EPOLLOUT, in order. */
+static void test_tx_backpressure(void)
+{
+	struct fake_guest g;
+	struct snring_done d[64];
+	uint8_t got[2048];
+	int small = 1, total = 0, n;
+	const unsigned N = 64;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	setsockopt(g.tap[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	for (unsigned i = 0; i < N; i++) {
+		make_frame(fg_ptr(&g, buf_gpa(i), 1500), 1500, i);
+		CHECK_EQ(post(&g, 0, buf_gpa(i), 1500, (uint16_t)i, 0), 0);
+	}
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK(g.dp.tx_blocked);
+	n = reclaim_all(&g, 0, d, 64);
+	CHECK(n > 0 && n < (int)N);
+	total += n;
+	for (unsigned i = 0, rounds = 0; i < N && rounds < 1000; rounds++) {
+		ssize_t r = recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT);
+		if (r > 0) {
+			CHECK_EQ(r, 1500);
+			CHECK(memcmp(got, fg_ptr(&g, buf_gpa(i), 1500), 1500) == 0);
+			i++;
+			continue;
+		}
+		CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+		total += reclaim_all(&g, 0, d, 64);
+	}
+	total += reclaim_all(&g, 0, d, 64);
+	CHECK_EQ(total, N);
+	CHECK_EQ(g.dp.c.tx_packets, N);
+	CHECK(!g.dp.tx_blocked);
+	fg_destroy(&g);
+}
+
+static void test_rx(void)
+{
+	struct fake_guest g;
+	struct snring_done d[8];
+	uint8_t f1[60 + 12], f2[1514 + 12];
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	fg_irqs(&g);
+	make_frame(f1, sizeof(f1), 1);
+	make_frame(f2, sizeof(f2), 2);
+	CHECK_EQ(send(g.tap[1], f1, sizeof(f1), 0), sizeof(f1));
+	/* No buffer posted: counted, the frame stays, the tap leaves the epoll set. */
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(g.dp.c.rx_no_buffer, 1);
+	CHECK(g.dp.rx_wait_buf);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(g.dp.c.rx_no_buffer, 1); /* not spinning on the readable tap */
+
+	/* One plain buffer and one indirect buffer of two pieces. */
+	struct snring_desc *t = (struct snring_desc *)fg_ptr(&g, buf_gpa(20), 32);
+	snring_drv_set_indirect(t, 0, buf_gpa(21), 700, SNRING_DESC_F_WRITE);
+	snring_drv_set_indirect(t, 1, buf_gpa(22) + 8, 2000, SNRING_DESC_F_WRITE);
+	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(20), 32, 2, SNRING_DESC_F_WRITE | SNRING_DESC_F_INDIRECT), 0);
+	CHECK(snring_drv_flush(&g.q[1])); /* the device armed the RX kick */
+	fg_kick(&g, 1);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(reclaim_all(&g, 1, d, 8), 1);
+	CHECK_EQ(d[0].id, 1);
+	CHECK_EQ(d[0].len, sizeof(f1));
+	CHECK(memcmp(fg_ptr(&g, buf_gpa(1), sizeof(f1)), f1, sizeof(f1)) == 0);
+	CHECK_EQ(fg_irqs(&g), 1);
+
+	CHECK_EQ(send(g.tap[1], f2, sizeof(f2), 0), sizeof(f2));
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(reclaim_all(&g, 1, d, 8), 1);
+	CHECK_EQ(d[0].id, 2);
+	CHECK_EQ(d[0].len, sizeof(f2));
+	CHECK(memcmp(fg_ptr(&g, buf_gpa(21), 700), f2, 700) == 0);
+	CHECK(memcmp(fg_ptr(&g, buf_gpa(22) + 8, sizeof(f2) - 700), f2 + 700, sizeof(f2) - 700) ==
+	      0);
+	CHECK_EQ(fg_irqs(&g), 0); /* the guest did not re-enable */
+	CHECK_EQ(g.dp.c.rx_packets, 2);
+	CHECK_EQ(g.dp.c.rx_bytes, 60 + 1514);
+	fg_destroy(&g);
+}
+
+static void test_hostile(void)
+{
+	struct fake_guest g;
+	struct snring_done d[32];
+	uint8_t got[2048];
+	int n, errs = 0;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	make_frame(fg_ptr(&g, buf_gpa(0), 100), 100, 0);
+	make_frame(fg_ptr(&g, buf_gpa(1), 90000), 90000, 0);
+
+	struct snring_desc *t[8];
+	for (unsigned i = 0; i < 8; i++) {
+		t[i] = (struct snring_desc *)fg_ptr(&g, buf_gpa(40 + i), 33 * 16);
+		snring_drv_set_indirect(t[i], 0, buf_gpa(0), 50, 0);
+		snring_drv_set_indirect(t[i], 1, buf_gpa(0) + 50, 50, 0);
+	}
+	snring_drv_set_indirect(t[0], 1, buf_gpa(0), 50, SNRING_DESC_F_INDIRECT); /* nested */
+	snring_drv_set_indirect(t[1], 1, buf_gpa(0), 50, SNRING_DESC_F_WRITE);	  /* wrong way */
+	snring_drv_set_indirect(t[2], 1, buf_gpa(0), 0, 0);			  /* empty */
+	snring_drv_set_indirect(t[3], 1, 0xd0000000ULL, 50, 0);			  /* hole */
+	snring_drv_set_indirect(t[4], 0, buf_gpa(1), 40000, 0); /* sum over max_len */
+	snring_drv_set_indirect(t[4], 1, buf_gpa(1) + 40000, 40000, 0);
+	snring_drv_set_indirect(t[5], 1, UINT64_MAX - 10, 50, 0); /* wraps */
+
+	post_raw(&g, 0, HIGH_RAM_START + (64ULL << 20), 100, 0, 0);	  /* past the end of RAM */
+	post_raw(&g, 0, 0xd0000000ULL, 100, 1, 0);			  /* in the MMIO hole */
+	post_raw(&g, 0, MEM_32BIT_END - 50, 100, 2, 0);			  /* straddles the hole */
+	post_raw(&g, 0, 0xfffffffffffff000ULL, 0x2000, 3, 0);		  /* wraps */
+	post_raw(&g, 0, buf_gpa(1), SNNET_MAX_BUF_LEN + 1, 4, 0);	  /* too long */
+	post_raw(&g, 0, buf_gpa(0), 100, 300, 0);			  /* id out of range */
+	post_raw(&g, 0, buf_gpa(0), 20, 6, 0);				  /* shorter than a frame */
+	post_raw(&g, 0, buf_gpa(40), 24, 7, SNRING_DESC_F_INDIRECT);	  /* not whole entries */
+	post_raw(&g, 0, buf_gpa(40), 33 * 16, 8, SNRING_DESC_F_INDIRECT); /* too many */
+	for (unsigned i = 0; i < 6; i++)
+		post_raw(&g, 0, buf_gpa(40 + i), 32, (uint16_t)(9 + i), SNRING_DESC_F_INDIRECT);
+	errs = 15;
+	post_raw(&g, 0, buf_gpa(46), 32, 20, SNRING_DESC_F_INDIRECT); /* a good one */
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	n = reclaim_all(&g, 0, d, 32);
+	CHECK_EQ(n, errs + 1);
+	for (int i = 0; i < n && i < errs; i++)
+		CHECK_EQ(d[i].flags, SNRING_USED_F_ERROR);
+	CHECK_EQ(d[errs].flags, 0);
+	CHECK_EQ(d[errs].len, 100);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), 100);
+	CHECK(memcmp(got, fg_ptr(&g, buf_gpa(0), 100), 100) == 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), -1);
+	CHECK_EQ(g.dp.c.protocol_errors, errs);
+	CHECK_EQ(g.dp.c.broken, 0);
+
+	/* The 16th error breaks TX; later frames are not sent and nothing crashes. */
+	post_raw(&g, 0, 0xd0000000ULL, 100, 0, 0);
+	post_raw(&g, 0, buf_gpa(0), 100, 1, 0);
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(g.dp.c.broken, 1);
+	CHECK(snring_dev_broken(&g.dp.q[0]));
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), -1);
+	CHECK_EQ(g.dp.c.broken, 1);
+
+	/* RX: an avail index more than a ring ahead, again and again. */
+	for (int i = 0; i < SNRING_ERROR_LIMIT; i++) {
+		g.q[1].mine->avail = htole32(SNNET_QUEUE_SIZE + 5 + (uint32_t)i);
+		fg_kick(&g, 1);
+		CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	}
+	CHECK(snring_dev_broken(&g.dp.q[1]));
+	CHECK_EQ(g.dp.c.broken, 2);
+	CHECK_EQ(g.dp.c.protocol_errors, 2 * SNRING_ERROR_LIMIT);
+
+	/* A reset brings the device back to a fresh region; a restart serves again. */
+	__atomic_store_n(&g.cfg->status, 0, __ATOMIC_RELEASE);
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK_EQ(fg_start(&g, 0), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), SNNET_DEVICE_RUNNING);
+	CHECK_EQ(post(&g, 0, buf_gpa(0), 100, 0, 0), 0);
+	/* Without SNNET_F_INDIRECT a table is refused. */
+	CHECK_EQ(post(&g, 0, buf_gpa(46), 32, 1, SNRING_DESC_F_INDIRECT), 0);
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), 100);
+	CHECK_EQ(reclaim_all(&g, 0, d, 32), 2);
+	/* Completions may come in any order: a refused descriptor is completed at once. */
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(d[i].flags, d[i].id == 1 ? SNRING_USED_F_ERROR : 0);
+	fg_destroy(&g);
+}
+
+/* ---- The real worker thread, both directions at once ---- */
+
+#define T_FRAMES 20000
+#define T_TXBASE 0x200000ULL
+#define T_RXBASE 0x400000ULL
+#define T_SLOT	 2048u
+
+static uint32_t t_len(uint32_t seq)
+{
+	return SNNET_VNET_HDR_LEN + 14 + (seq * 7919u) % 1500u;
+}
+
+static void *t_worker(void *arg)
+{
+	net_dp_run(arg);
+	return NULL;
+}
+
+/* The host stack's side: reads TX frames in order, writes RX frames. */
+struct t_host {
+	struct fake_guest *g;
+	unsigned bad;
+};
+
+static void *t_host_reader(void *arg)
+{
+	struct t_host *h = arg;
+	uint8_t got[T_SLOT], want[T_SLOT];
+
+	for (uint32_t seq = 0; seq < T_FRAMES; seq++) {
+		ssize_t r = recv(h->g->tap[1], got, sizeof(got), 0);
+		make_frame(want, t_len(seq), seq);
+		if (r != (ssize_t)t_len(seq) || memcmp(got, want, (size_t)r))
+			h->bad++;
+	}
+	return NULL;
+}
+
+static void *t_host_writer(void *arg)
+{
+	struct t_host *h = arg;
+	uint8_t f[T_SLOT];
+
+	for (uint32_t seq = 0; seq < T_FRAMES; seq++) {
+		make_frame(f, t_len(seq), seq + 1000000);
+		if (send(h->g->tap[1], f, t_len(seq), 0) != (ssize_t)t_len(seq))
+			h->bad++;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct fake_guest g;
+	struct t_host rd = {&g, 0}, wr = {&g, 0};
+	pthread_t worker, reader, writer;
+	struct snring_done d[64];
+	uint32_t tx_posted = 0, tx_done = 0, rx_done = 0, rx_bad = 0, sleeps = 0;
+	uint8_t want[T_SLOT];
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	for (uint16_t i = 0; i < SNNET_QUEUE_SIZE; i++)
+		post(&g, 1, T_RXBASE + i * T_SLOT, T_SLOT, i, SNRING_DESC_F_WRITE);
+	snring_drv_flush(&g.q[1]);
+	alarm(60); /* a lost wake-up fails loudly rather than hanging */
+	pthread_create(&worker, NULL, t_worker, &g.dp);
+	pthread_create(&reader, NULL, t_host_reader, &rd);
+	pthread_create(&writer, NULL, t_host_writer, &wr);
+	while (tx_done < T_FRAMES || rx_done < T_FRAMES) {
+		bool progress = false;
+		int n;
+
+		while (tx_posted < T_FRAMES && snring_drv_free(&g.q[0])) {
+			uint16_t id = (uint16_t)(tx_posted % SNNET_QUEUE_SIZE);
+			make_frame(fg_ptr(&g, T_TXBASE + id * T_SLOT, T_SLOT), t_len(tx_posted),
+				   tx_posted);
+			post(&g, 0, T_TXBASE + id * T_SLOT, t_len(tx_posted), id, 0);
+			tx_posted++;
+			progress = true;
+		}
+		flush_kick(&g, 0);
+		n = reclaim_all(&g, 0, d, 64);
+		tx_done += (uint32_t)n;
+		progress |= n > 0;
+		n = reclaim_all(&g, 1, d, 64);
+		for (int i = 0; i < n; i++, rx_done++) {
+			make_frame(want, t_len(rx_done), rx_done + 1000000);
+			if (d[i].len != t_len(rx_done) ||
+			    memcmp(fg_ptr(&g, T_RXBASE + d[i].id * T_SLOT, T_SLOT), want, d[i].len))
+				rx_bad++;
+			post(&g, 1, T_RXBASE + d[i].id * T_SLOT, T_SLOT, d[i].id,
+			     SNRING_DESC_F_WRITE);
+		}
+		flush_kick(&g, 1);
+		progress |= n > 0;
+		if (!progress && snring_drv_want_irq(&g.q[0]) == 0 &&
+		    snring_drv_want_irq(&g.q[1]) == 0) {
+			struct pollfd pfd = {.fd = g.irq, .events = POLLIN};
+			sleeps++;
+			poll(&pfd, 1, 5000);
+			fg_irqs(&g);
+		}
+	}
+	pthread_join(reader, NULL);
+	pthread_join(writer, NULL);
+	net_dp_request_stop(&g.dp);
+	pthread_join(worker, NULL);
+	alarm(0);
+	CHECK_EQ(rd.bad, 0);
+	CHECK_EQ(wr.bad, 0);
+	CHECK_EQ(rx_bad, 0);
+	CHECK_EQ(g.dp.c.tx_packets, T_FRAMES);
+	CHECK_EQ(g.dp.c.rx_packets, T_FRAMES);
+	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	printf("threads: %u frames each way, kicks %llu, interrupts %llu, batches %llu, guest "
+	       "sleeps %u, rx_no_buffer %llu\n",
+	       T_FRAMES, (unsigned long long)g.dp.c.kicks, (unsigned long long)g.dp.c.interrupts,
+	       (unsigned long long)g.dp.c.batches, sleeps, (unsigned long long)g.dp.c.rx_no_buffer);
+	fg_destroy(&g);
+}
+
+static void collect(void *ctx, const char *group, const char *name, uint64_t value)
+{
+	(void)group;
+	if (!strcmp(name, "tx_packets"))
+		*(uint64_t *)ctx = value;
+}
+
+static void test_stats(void)
+{
+	struct fake_guest g;
+	struct stats_writer w;
+	uint64_t tx = 99;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	g.dp.c.tx_packets = 7;
+	stats_writer_init(&w, STATS_COLLECT, NULL);
+	w.collect = collect;
+	w.ctx = &tx;
+	net_dp_stats(&g.dp, &w);
+	CHECK_EQ(tx, 7);
+	fg_destroy(&g);
+}
+
+int main(void)
+{
+	test_layout();
+	test_tx();
+	test_tx_backpressure();
+	test_rx();
+	test_hostile();
+	test_threads();
+	test_stats();
+	return check_summary("test_net");
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Indirect descriptors (SNRING_DESC_F_INDIRECT) and snring_dev_segments():
+ * a good table becomes a scatter list of host pointers; every bad table is
+ * refused, counted, and enough of them break the queue.
+ */
+#include "check.h"
+#include "snring.h"
+
+#include <stdlib.h>
+
+#define QSIZE  16
+#define MAXLEN 4096
+#define WBASE  0x100000ULL
+#define WSIZE  0x10000ULL
+#define MAXIND 8
+
+struct rig {
+	struct snring_config cfg;
+	size_t size;
+	void *region;
+	uint8_t *win_mem;
+	struct snring_window win;
+	struct snring_drv drv;
+	struct snring_dev dev;
+};
+
+static void rig_setup(struct rig *r, bool device_writes, uint32_t max_indirect)
+{
+	r->cfg = (struct snring_config){
+	    .num_queues = 1, .queue_size = QSIZE, .max_len = MAXLEN, .max_indirect = max_indirect};
+	r->size = snring_region_size(&r->cfg);
+	r->region = aligned_alloc(64, (r->size + 63) & ~(size_t)63);
+	r->win_mem = calloc(1, WSIZE);
+	r->win = (struct snring_window){.base = WBASE, .size = WSIZE, .host = r->win_mem};
+	CHECK_EQ(snring_region_init(r->region, r->size, &r->cfg), 0);
+	CHECK_EQ(snring_drv_init(&r->drv, r->region, &r->cfg, 0), 0);
+	CHECK_EQ(snring_dev_init(&r->dev, r->region, r->size, &r->cfg, 0, device_writes,
+				 snring_window_xlate, &r->win),
+		 0);
+}
+
+static void rig_teardown(struct rig *r)
+{
+	free(r->region);
+	free(r->win_mem);
+}
+
+static struct snring_desc *table(struct rig *r, uint64_t gpa)
+{
+	return (struct snring_desc *)(r->win_mem + (gpa - WBASE));
+}
+
+/* Posts a table of n entries at gpa, dequeues it, returns snring_dev_segments()'s answer. */
+static int post_table(struct rig *r, uint64_t gpa, uint32_t n, struct snring_seg *segs,
+		      uint32_t max, uint32_t *total)
+{
+	struct snring_buf b = {
+	    .addr = gpa, .len = n * 16, .id = 3, .flags = SNRING_DESC_F_INDIRECT};
+
+	b.flags |= r->dev.want_flags;
+	CHECK_EQ(snring_drv_post(&r->drv, &b), 0);
+	snring_drv_flush(&r->drv);
+	CHECK_EQ(snring_dev_dequeue(&r->dev, &b), 0);
+	CHECK_EQ(b.flags & SNRING_DESC_F_INDIRECT, SNRING_DESC_F_INDIRECT);
+	return snring_dev_segments(&r->dev, &b, segs, max, total);
+}
+
+static void test_good(void)
+{
+	struct rig r;
+	struct snring_seg segs[MAXIND];
+	struct snring_buf b = {.addr = WBASE + 0x100, .len = 300, .id = 1};
+	uint32_t total = 0;
+	struct snring_desc *t;
+
+	rig_setup(&r, true, MAXIND);
+	/* A plain descriptor: one segment. */
+	b.flags = SNRING_DESC_F_WRITE;
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), 0);
+	CHECK_EQ(snring_dev_segments(&r.dev, &b, segs, MAXIND, &total), 1);
+	CHECK(segs[0].ptr == r.win_mem + 0x100);
+	CHECK_EQ(segs[0].len, 300);
+	CHECK_EQ(total, 300);
+	CHECK_EQ(snring_dev_complete(&r.dev, b.id, 300, 0), 0);
+
+	t = table(&r, WBASE + 0x1000);
+	snring_drv_set_indirect(t, 0, WBASE + 0x2000, 12, SNRING_DESC_F_WRITE);
+	snring_drv_set_indirect(t, 1, WBASE + 0x3000, 1000, SNRING_DESC_F_WRITE);
+	snring_drv_set_indirect(t, 2, WBASE + WSIZE - 100, 100, SNRING_DESC_F_WRITE);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 3, segs, MAXIND, &total), 3);
+	CHECK(segs[0].ptr == r.win_mem + 0x2000);
+	CHECK(segs[1].ptr == r.win_mem + 0x3000);
+	CHECK(segs[2].ptr == r.win_mem + WSIZE - 100);
+	CHECK_EQ(segs[1].len, 1000);
+	CHECK_EQ(total, 1112);
+	/* The table is read at the call: later guest writes do not alter the list. */
+	snring_drv_set_indirect(t, 1, 0, 1000, SNRING_DESC_F_WRITE);
+	CHECK(segs[1].ptr == r.win_mem + 0x3000);
+	/* Exactly max_len in segments is fine. */
+	snring_drv_set_indirect(t, 0, WBASE, MAXLEN - 1, SNRING_DESC_F_WRITE);
+	snring_drv_set_indirect(t, 1, WBASE, 1, SNRING_DESC_F_WRITE);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), 2);
+	CHECK_EQ(total, MAXLEN);
+	CHECK_EQ(snring_dev_errors(&r.dev), 0);
+	rig_teardown(&r);
+}
+
+static void test_bad(void)
+{
+	struct rig r;
+	struct snring_seg segs[MAXIND];
+	struct snring_buf b;
+	uint32_t total = 0, errs = 0;
+	struct snring_desc *t;
+
+	rig_setup(&r, false, MAXIND);
+	t = table(&r, WBASE + 0x1000);
+	for (int i = 0; i < MAXIND; i++)
+		snring_drv_set_indirect(t, (uint32_t)i, WBASE + 0x2000, 64, 0);
+
+	snring_drv_set_indirect(t, 1, WBASE + 0x2000, 64, SNRING_DESC_F_INDIRECT);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EINVAL); /* nested */
+	snring_drv_set_indirect(t, 1, WBASE + 0x2000, 64, SNRING_DESC_F_WRITE);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EINVAL); /* direction */
+	snring_drv_set_indirect(t, 1, WBASE + 0x2000, 0, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EMSGSIZE); /* empty */
+	snring_drv_set_indirect(t, 1, WBASE + WSIZE - 10, 64, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EFAULT); /* outside */
+	snring_drv_set_indirect(t, 1, UINT64_MAX - 8, 64, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EFAULT); /* wraps */
+	snring_drv_set_indirect(t, 1, WBASE, MAXLEN, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EMSGSIZE); /* sum */
+	snring_drv_set_indirect(t, 1, WBASE, UINT32_MAX, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EMSGSIZE); /* u32 */
+	snring_drv_set_indirect(t, 1, WBASE + 0x2000, 64, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 4, segs, 3, &total), -EMSGSIZE); /* caller's max */
+	errs = 8;
+	CHECK_EQ(snring_dev_errors(&r.dev), errs);
+	CHECK_EQ(snring_dev_outstanding(&r.dev), 8); /* the caller completes them */
+
+	/* Bad table shapes never get past the fetch: completed with an error there. */
+	b = (struct snring_buf){.addr = WBASE + 0x1000, .len = (MAXIND + 1) * 16, .id = 1};
+	b.flags = SNRING_DESC_F_INDIRECT;
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), -EMSGSIZE);
+	b = (struct snring_buf){.addr = WBASE + 0x1000, .len = 24, .id = 1};
+	b.flags = SNRING_DESC_F_INDIRECT;
+	CHECK_EQ(snring_drv_post(&r.drv, &b), -EINVAL); /* the driver helper refuses too */
+	struct snring_desc *d = &r.drv.desc[r.drv.avail & r.drv.mask];
+	d->addr = htole64(WBASE + 0x1000);
+	d->len = htole32(24);
+	d->id = htole16(1);
+	d->flags = htole16(SNRING_DESC_F_INDIRECT);
+	r.drv.avail++;
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), -EMSGSIZE);
+	errs += 2;
+	CHECK_EQ(snring_dev_errors(&r.dev), errs);
+
+	/* A caller's own finding counts the same way (a frame too short, say). */
+	snring_drv_set_indirect(t, 0, WBASE + 0x2000, 64, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 1, segs, MAXIND, &total), 1);
+	CHECK_EQ(snring_dev_reject(&r.dev, 3), 0);
+	errs++;
+	CHECK_EQ(snring_dev_errors(&r.dev), errs);
+	while (errs < SNRING_ERROR_LIMIT - 1) {
+		snring_drv_set_indirect(t, 0, 0, 64, 0);
+		CHECK_EQ(post_table(&r, WBASE + 0x1000, 1, segs, MAXIND, &total), -EFAULT);
+		CHECK_EQ(snring_dev_complete(&r.dev, 3, 0, SNRING_USED_F_ERROR), 0);
+		snring_dev_flush(&r.dev);
+		struct snring_done done[QSIZE];
+		snring_drv_reclaim_batch(&r.drv, done, QSIZE);
+		errs++;
+	}
+	CHECK(!snring_dev_broken(&r.dev));
+	b = (struct snring_buf){.addr = WBASE, .len = 16, .id = 2, .flags = SNRING_DESC_F_INDIRECT};
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), 0);
+	CHECK_EQ(snring_dev_segments(&r.dev, &b, segs, MAXIND, &total),
+		 -EMSGSIZE); /* a zero entry */
+	CHECK(snring_dev_broken(&r.dev));
+	CHECK_EQ(snring_dev_segments(&r.dev, &b, segs, MAXIND, &total), -EIO);
+	rig_teardown(&r);
+}
+
+static void test_config(void)
+{
+	struct rig r;
+	struct snring_config c = {.num_queues = 1, .queue_size = 16, .max_len = 64};
+	struct snring_buf b = {.addr = WBASE, .len = 32, .id = 0, .flags = SNRING_DESC_F_INDIRECT};
+	void *region;
+
+	c.max_indirect = SNRING_MAX_INDIRECT + 1;
+	CHECK_EQ(snring_config_check(&c), -EINVAL);
+	c.max_indirect = SNRING_MAX_INDIRECT;
+	CHECK_EQ(snring_config_check(&c), 0);
+
+	/* Not offered (max_indirect 0): a table is refused at the fetch. */
+	rig_setup(&r, false, 0);
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), -EINVAL);
+	CHECK_EQ(snring_dev_errors(&r.dev), 1);
+
+	/* The driver's parse never inherits a stale device-side limit. */
+	region = r.region;
+	c.max_indirect = 0xdead;
+	CHECK_EQ(snring_region_parse(region, r.size, &c), 0);
+	CHECK_EQ(c.max_indirect, 0);
+	rig_teardown(&r);
+}
+
+int main(void)
+{
+	test_good();
+	test_bad();
+	test_config();
+	return check_summary("test_ring_indirect");
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The tap backend and the datapath against a real tap. Everything happens in
+ * a child process inside a network namespace it creates with
+ * unshare(CLONE_NEWNET), so the host's network is never touched and the
+ * namespace (and the tap) vanish when the child exits. The tap gets 10.0.2.1;
+ * the fake guest (10.0.2.15) asks for it with ARP through the TX ring and
+ * must find the kernel's reply in an RX buffer. Needs root and /dev/net/tun:
+ * without them the test fails, it does not skip.
+ */
+#include "check.h"
+#include "net_fake_guest.h"
+#include "tap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if.h>
+#include <net/if_arp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#define TAP_NAME "snvmmt0"
+
+static const uint8_t guest_mac[6] = {0x02, 0x53, 0x4e, 0x00, 0x00, 0x0f};
+
+static int if_up(const char *name, const char *ip, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (s < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &sin->sin_addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		r = -errno;
+	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+	if (!r && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+		r = -errno;
+	if (!r && ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (!r && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	close(s);
+	return r;
+}
+
+/* vnet header (zero), then an ARP request: who has 10.0.2.1? tell 10.0.2.15. */
+static uint32_t arp_request(uint8_t *p)
+{
+	static const uint8_t hdr[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,  0x53, 0x4e, 0,  0,
+				      0x0f, 0x08, 0x06, 0,    1,    8,	  0,  6,    4,	  0,  1,
+				      2,    0x53, 0x4e, 0,    0,    0x0f, 10, 0,    2,	  15, 0,
+				      0,    0,	  0,	0,    0,    10,	  0,  2,    1};
+
+	memset(p, 0, SNNET_VNET_HDR_LEN);
+	memcpy(p + SNNET_VNET_HDR_LEN, hdr, sizeof(hdr));
+	return SNNET_VNET_HDR_LEN + sizeof(hdr);
+}
+
+static int child(void)
+{
+	struct fake_guest g;
+	struct snring_buf b;
+	struct snring_done d;
+	uint8_t tap_mac[6] = {0};
+	const uint8_t *f;
+	int fd, found = 0;
+
+	CHECK_EQ(unshare(CLONE_NEWNET), 0);
+	CHECK_EQ(tap_open("a-name-far-too-long-for-linux"), -EINVAL);
+	fd = tap_open(TAP_NAME);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return check_summary("test_tap (netns)");
+	CHECK_EQ(tap_set_offload(fd, TAP_NAME, true, true, true), 0);
+	CHECK_EQ(tap_set_offload(fd, TAP_NAME, false, false, false), 0);
+	CHECK_EQ(if_up(TAP_NAME, "10.0.2.1", tap_mac), 0);
+
+	CHECK_EQ(fg_init(&g, 16 << 20, fd), 0);
+	CHECK_EQ(fg_start(&g, SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_INDIRECT), 0);
+	for (uint16_t i = 0; i < 8; i++) {
+		b = (struct snring_buf){.addr = 0x100000 + i * 0x10000ULL,
+					.len = 0x10000,
+					.id = i,
+					.flags = SNRING_DESC_F_WRITE};
+		CHECK_EQ(snring_drv_post(&g.q[1], &b), 0);
+	}
+	snring_drv_flush(&g.q[1]);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), SNNET_DEVICE_RUNNING);
+
+	b = (struct snring_buf){.addr = 0x80000, .id = 0};
+	b.len = arp_request(fg_ptr(&g, 0x80000, 64));
+	CHECK_EQ(snring_drv_post(&g.q[0], &b), 0);
+	if (snring_drv_flush(&g.q[0]))
+		fg_kick(&g, 0);
+	/* The kernel may send IPv6 chatter first; look through what arrives for 2 s. */
+	for (int round = 0; round < 100 && !found; round++) {
+		CHECK_EQ(net_dp_poll(&g.dp, 20), 0);
+		while (snring_drv_reclaim(&g.q[1], &d) == 1) {
+			f = fg_ptr(&g, 0x100000 + d.id * 0x10000ULL, d.len);
+			if (d.len >= SNNET_VNET_HDR_LEN + 42 &&
+			    f[SNNET_VNET_HDR_LEN + 12] == 0x08 &&
+			    f[SNNET_VNET_HDR_LEN + 13] == 0x06 && f[SNNET_VNET_HDR_LEN + 21] == 2) {
+				found = 1;
+				CHECK(memcmp(f + SNNET_VNET_HDR_LEN, guest_mac, 6) == 0);
+				CHECK(memcmp(f + SNNET_VNET_HDR_LEN + 6, tap_mac, 6) == 0);
+				CHECK(memcmp(f + SNNET_VNET_HDR_LEN + 28, "\x0a\x00\x02\x01", 4) ==
+				      0);
+				CHECK(memcmp(f + SNNET_VNET_HDR_LEN + 38, "\x0a\x00\x02\x0f", 4) ==
+				      0);
+			}
+			b = (struct snring_buf){.addr = 0x100000 + d.id * 0x10000ULL,
+						.len = 0x10000,
+						.id = d.id,
+						.flags = SNRING_DESC_F_WRITE};
+			snring_drv_post(&g.q[1], &b);
+		}
+		if (snring_drv_flush(&g.q[1]))
+			fg_kick(&g, 1);
+	}
+	CHECK(found);
+	CHECK_EQ(g.dp.c.tx_packets, 1);
+	CHECK(g.dp.c.rx_packets >= 1);
+	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	fg_destroy(&g); /* closes the tap; the namespace goes with this process */
+	return check_summary("test_tap (netns)");
+}
+
+int main(void)
+{
+	int status = -1;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		status = child();
+		fflush(stdout);
+		_exit(status);
+	}
+	CHECK(pid > 0);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return check_summary("test_tap");
+}
