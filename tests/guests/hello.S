@@ -2,7 +2,7 @@
  * expect-status: 0
  * expect-output: hello from a micro-guest
  */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

@@ -2,7 +2,7 @@
  * expect-status: 4
  * expect-output: pvpanic events ok
  */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

@@ -1,7 +1,7 @@
 /* The ACPI reset register ends the run as a reboot.
  * expect-status: 3
  */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

@@ -3,7 +3,7 @@
  * expect-status: 0
  * expect-output: ABC XYZ
  */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:

@@ -1,7 +1,7 @@
 /* An exception with an empty IDT escalates to a triple fault: a crash.
  * expect-status: 5
  */
-#include "guest.h"
+#include "guest.inc"
 	.code64
 	.globl _start
 _start:
