@@ -36,30 +36,7 @@ if ! apt-get download -q "linux-image-$rel" >apt.log 2>&1; then
 fi
 dpkg-deb -x linux-image-"$rel"_*.deb "$out"
 
-# bzImage setup header: payload_offset (u32 at 0x248) and payload_length (u32 at 0x24c) are
-# relative to the start of the protected-mode code, which begins after (setup_sects+1)*512 bytes;
-# setup_sects is the byte at 0x1f1 (0 means 4).
-bz="$out/boot/vmlinuz-$rel"
-u8() { od -An -tu1 -j "$1" -N1 "$bz" | tr -d ' '; }
-u32() { od -An -tu4 -j "$1" -N4 "$bz" | tr -d ' '; }
-sects=$(u8 497)
-[ "$sects" -eq 0 ] && sects=4
-poff=$(u32 584)
-plen=$(u32 588)
-start=$(((sects + 1) * 512 + poff))
-tail -c +"$((start + 1))" "$bz" | head -c "$plen" >payload
-case $(od -An -tx1 -N6 payload | tr -d ' ') in
-fd377a585a00) xz -dc payload >vmlinux 2>/dev/null || xz -dc --single-stream payload >vmlinux ;;
-1f8b*) gzip -dc payload >vmlinux ;;
-28b52ffd*) zstd -qdc payload >vmlinux ;;
-*)
-	echo "debian-kernel: $bz: unknown payload compression" >&2
-	exit 1
-	;;
-esac
-if [ "$(od -An -c -N4 vmlinux | tr -d ' ')" != '177ELF' ]; then
-	echo "debian-kernel: $bz: payload is not an ELF image" >&2
-	exit 1
-fi
+# The ELF vmlinux for the PVH boot path, extracted from the bzImage's payload.
+"$root/tests/unit/boot_extract_vmlinux.sh" "$out/boot/vmlinuz-$rel" vmlinux
 mv vmlinux "$out/vmlinux"
 echo "$rel"

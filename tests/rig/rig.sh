@@ -57,6 +57,13 @@ kdir=build/debian
 kernel=$kdir/boot/vmlinuz-$rel
 mods=$kdir/lib/modules/$rel/kernel
 mkdir -p "$rigdir"
+# One rig at a time on this machine: two TCG L1s on 2 cores would each run at half speed and
+# trip each other's time limits (and make side-by-side benchmark ratios meaningless).
+exec 9>"$rigdir/.lock"
+if ! flock -n 9; then
+	echo "rig: another rig run holds $rigdir/.lock; waiting for it" >&2
+	flock 9
+fi
 
 # Copies a dynamically linked program and every library it loads to the same paths under $1.
 # ldd does not list libgcc_s, which glibc dlopens for pthread_cancel and unwinding.
