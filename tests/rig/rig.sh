@@ -59,9 +59,10 @@ mods=$kdir/lib/modules/$rel/kernel
 mkdir -p "$rigdir"
 # One rig at a time on this machine: two TCG L1s on 2 cores would each run at half speed and
 # trip each other's time limits (and make side-by-side benchmark ratios meaningless).
-exec 9>"$rigdir/.lock"
+lock=${TMPDIR:-/tmp}/snvmm-rig.lock
+exec 9>"$lock"
 if ! flock -n 9; then
-	echo "rig: another rig run holds $rigdir/.lock; waiting for it" >&2
+	echo "rig: another rig run holds $lock; waiting for it" >&2
 	flock 9
 fi
 
