@@ -35,7 +35,7 @@ bad() {
 
 # The port numbers as iasl prints a GAS address, taken from layout.h.
 port() {
-	printf '%016X' "$(sed -n "s/^#define $1 *\(0x[0-9a-fA-F]*\).*/\1/p" "$layout")"
+	printf '%016X' "$(sed -n "s/^#define $1[[:space:]]*\(0x[0-9a-fA-F]*\).*/\1/p" "$layout")"
 }
 
 expect() { # file pattern...
