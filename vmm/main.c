@@ -230,21 +230,22 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return bad_input("unknown option '%s' (try --help)", argv[optind - 1]);
 		}
 	}
+	if (o->raw_path) {
+		if (optind != argc)
+			return bad_input("--raw takes no KERNEL argument");
+	} else {
+		if (optind == argc)
+			return bad_input("no KERNEL given (try --help)");
+		if (optind + 1 != argc)
+			return bad_input("unexpected argument '%s' after KERNEL", argv[optind + 1]);
+		o->vm.kernel_path = argv[optind];
+	}
+	/* Opened now, so a path we cannot write fails before the guest runs, not after. */
 	if (o->stats_json) {
 		o->stats_json_f = fopen(o->stats_json, "we");
 		if (!o->stats_json_f)
 			return bad_input("--stats-json '%s': %s", o->stats_json, strerror(errno));
 	}
-	if (o->raw_path) {
-		if (optind != argc)
-			return bad_input("--raw takes no KERNEL argument");
-		return 0;
-	}
-	if (optind == argc)
-		return bad_input("no KERNEL given (try --help)");
-	if (optind + 1 != argc)
-		return bad_input("unexpected argument '%s' after KERNEL", argv[optind + 1]);
-	o->vm.kernel_path = argv[optind];
 	return 0;
 }
 
@@ -495,7 +496,14 @@ int main(int argc, char **argv)
 		status = run_vm(&vm, &o, &regs);
 	vcpus_destroy(&vm);
 	vm_destroy(&vm);
-	if (o.stats_json_f && fclose(o.stats_json_f) != 0 && status == EXIT_POWEROFF)
-		status = EXIT_VMM_ERROR;
+	if (o.stats_json_f) {
+		/* A full disk shows as a stream error or a failed final flush. */
+		bool bad = ferror(o.stats_json_f);
+		if (fclose(o.stats_json_f) != 0 || bad) {
+			fprintf(stderr, "snvmm: writing --stats-json '%s' failed\n", o.stats_json);
+			if (status == EXIT_POWEROFF)
+				status = EXIT_VMM_ERROR;
+		}
+	}
 	exit(status);
 }

@@ -69,52 +69,73 @@ static const char *end_name(enum vm_end e)
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
 
+/*
+ * Every named exit reason is written, zeros included, so JSON readers find the
+ * same keys in every run; the table leaves zeros out. Reasons without a name
+ * (and those past the counted slots) add up under "other".
+ */
 static void write_exits(struct stats_writer *w, const struct vcpu_counters *const *c, unsigned n)
 {
-	uint64_t total = 0;
-	for (unsigned reason = 0; reason < VCPU_EXIT_SLOTS; reason++)
-		for (unsigned i = 0; i < n; i++)
-			total += counter_read(&c[i]->exits[reason]);
-	stats_u64(w, "total", total);
+	uint64_t sum[VCPU_EXIT_SLOTS] = {0}, total = 0, other = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned reason = 0; reason < VCPU_EXIT_SLOTS; reason++)
+			sum[reason] += counter_read(&c[i]->exits[reason]);
 	for (unsigned reason = 0; reason < VCPU_EXIT_SLOTS; reason++) {
-		uint64_t sum = 0;
-		for (unsigned i = 0; i < n; i++)
-			sum += counter_read(&c[i]->exits[reason]);
-		if (sum)
-			stats_u64(w,
-				  reason == VCPU_EXIT_SLOTS - 1 ? "other" : kvm_exit_name(reason),
-				  sum);
+		total += sum[reason];
+		if (reason == VCPU_EXIT_SLOTS - 1 || !strcmp(kvm_exit_name(reason), "other"))
+			other += sum[reason];
+	}
+	stats_u64(w, "total", total);
+	for (unsigned reason = 0; reason < VCPU_EXIT_SLOTS - 1; reason++) {
+		const char *name = kvm_exit_name(reason);
+		if (strcmp(name, "other") && (sum[reason] || w->format != STATS_TABLE))
+			stats_u64(w, name, sum[reason]);
+	}
+	if (other || w->format != STATS_TABLE)
+		stats_u64(w, "other", other);
+}
+
+static void io_sum(const struct vm *vm, enum io_space s, int k, uint64_t *rd, uint64_t *wr)
+{
+	*rd = *wr = 0;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		const struct vcpu_counters *c = &vm->vcpus[i].counts;
+		const uint64_t *rw = k < 0 ? c->io_unclaimed[s] : c->io[s][k];
+		*rd += counter_read(&rw[IO_DIR_READ]);
+		*wr += counter_read(&rw[IO_DIR_WRITE]);
 	}
 }
 
-/* Port and MMIO exits, charged to the device range that owns the address. */
+/*
+ * Port and MMIO exits, charged to the range that owns the address (by the
+ * name its device registered), then those nobody owns. Each element of a
+ * string I/O instruction counts once, as the device sees it.
+ */
 static void write_io(struct vm_report *r, struct stats_writer *w)
 {
 	static const char *const space_name[IO_SPACE_COUNT] = {"pio", "mmio"};
+	static const char *const unclaimed_name[IO_SPACE_COUNT] = {"unclaimed-pio",
+								   "unclaimed-mmio"};
 	const struct io_bus *bus = &r->vm->io;
-	char key[64];
+	uint64_t rd, wr;
 
 	for (unsigned s = 0; s < IO_SPACE_COUNT; s++) {
+		stats_begin(w, space_name[s]);
 		for (unsigned k = 0; k < bus->count[s]; k++) {
-			uint64_t rd = 0, wr = 0;
-			for (unsigned i = 0; i < r->vm->ncpus; i++) {
-				rd += counter_read(&r->vm->vcpus[i].counts.io[s][k][IO_DIR_READ]);
-				wr += counter_read(&r->vm->vcpus[i].counts.io[s][k][IO_DIR_WRITE]);
-			}
+			io_sum(r->vm, s, (int)k, &rd, &wr);
 			stats_begin(w, bus->ranges[s][k].name);
-			stats_str(w, "space", space_name[s]);
 			stats_u64(w, "base", bus->ranges[s][k].base);
+			stats_u64(w, "len", bus->ranges[s][k].len);
 			stats_u64(w, "reads", rd);
 			stats_u64(w, "writes", wr);
 			stats_end(w);
 		}
-		uint64_t rd = 0, wr = 0;
-		for (unsigned i = 0; i < r->vm->ncpus; i++) {
-			rd += counter_read(&r->vm->vcpus[i].counts.io_unclaimed[s][IO_DIR_READ]);
-			wr += counter_read(&r->vm->vcpus[i].counts.io_unclaimed[s][IO_DIR_WRITE]);
-		}
-		snprintf(key, sizeof(key), "unclaimed-%s", space_name[s]);
-		stats_begin(w, key);
+		stats_end(w);
+	}
+	for (unsigned s = 0; s < IO_SPACE_COUNT; s++) {
+		io_sum(r->vm, s, -1, &rd, &wr);
+		stats_begin(w, unclaimed_name[s]);
 		stats_u64(w, "reads", rd);
 		stats_u64(w, "writes", wr);
 		stats_end(w);
@@ -129,6 +150,9 @@ void report_write(struct vm_report *r, struct stats_writer *w)
 
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		c[i] = &vm->vcpus[i].counts;
+	/* Bumped whenever a key is renamed or moved; README.md documents the layout. */
+	if (w->format == STATS_JSON)
+		stats_u64(w, "schema", 1);
 	stats_begin(w, "vm");
 	stats_str(w, "end", end_name(vm_end_reason(vm)));
 	stats_u64(w, "runtime_ms", (uint64_t)(seconds_since(&r->start) * 1000));
@@ -137,7 +161,9 @@ void report_write(struct vm_report *r, struct stats_writer *w)
 	stats_end(w);
 
 	stats_begin(w, "exits");
+	stats_begin(w, "all");
 	write_exits(w, c, vm->ncpus);
+	stats_end(w);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		snprintf(name, sizeof(name), "vcpu%u", i);
 		stats_begin(w, name);

@@ -18,17 +18,35 @@ void stats_writer_init(struct stats_writer *w, enum stats_format format, FILE *f
 		fputc('{', f);
 }
 
+/* Names come from KVM's descriptors and device code: escape them like values. */
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 static void json_key(struct stats_writer *w, const char *name)
 {
-	fprintf(w->f, "%s\n%*s\"%s\": ", w->first[w->depth] ? "" : ",", 2 * (w->depth + 1), "",
-		name);
+	fprintf(w->f, "%s\n%*s", w->first[w->depth] ? "" : ",", 2 * (w->depth + 1), "");
+	json_string(w->f, name);
+	fputs(": ", w->f);
 	w->first[w->depth] = false;
 }
 
 void stats_begin(struct stats_writer *w, const char *group)
 {
-	if (w->depth == STATS_MAX_DEPTH)
+	if (w->depth == STATS_MAX_DEPTH) {
+		w->skipped++;
 		return;
+	}
 	switch (w->format) {
 	case STATS_JSON:
 		json_key(w, group);
@@ -47,6 +65,10 @@ void stats_begin(struct stats_writer *w, const char *group)
 
 void stats_end(struct stats_writer *w)
 {
+	if (w->skipped) {
+		w->skipped--;
+		return;
+	}
 	if (w->depth == 0)
 		return;
 	if (w->format == STATS_JSON)
@@ -56,6 +78,8 @@ void stats_end(struct stats_writer *w)
 
 void stats_u64(struct stats_writer *w, const char *name, uint64_t value)
 {
+	if (w->skipped)
+		return;
 	switch (w->format) {
 	case STATS_JSON:
 		json_key(w, name);
@@ -74,17 +98,12 @@ void stats_u64(struct stats_writer *w, const char *name, uint64_t value)
 
 void stats_str(struct stats_writer *w, const char *name, const char *value)
 {
+	if (w->skipped)
+		return;
 	switch (w->format) {
 	case STATS_JSON:
 		json_key(w, name);
-		fputc('"', w->f);
-		for (const char *p = value; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				fputc('\\', w->f);
-			if ((unsigned char)*p >= 0x20)
-				fputc(*p, w->f);
-		}
-		fputc('"', w->f);
+		json_string(w->f, value);
 		break;
 	case STATS_TABLE:
 		fprintf(w->f, "%*s%-28s %s\n", 2 * w->depth, "", name, value);
@@ -96,6 +115,7 @@ void stats_str(struct stats_writer *w, const char *name, const char *value)
 
 void stats_finish(struct stats_writer *w)
 {
+	w->skipped = 0;
 	while (w->depth)
 		stats_end(w);
 	if (w->format == STATS_JSON)

@@ -38,6 +38,7 @@ struct stats_writer {
 	enum stats_format format;
 	FILE *f;
 	unsigned depth;
+	unsigned skipped; /* groups opened past STATS_MAX_DEPTH, so their ends match */
 	bool first[STATS_MAX_DEPTH + 1];
 	/* STATS_COLLECT: called with the innermost group's name and each value. */
 	void (*collect)(void *ctx, const char *group, const char *name, uint64_t value);

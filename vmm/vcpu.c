@@ -288,9 +288,10 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_regs *b)
 
 int vcpus_create(struct vm *vm)
 {
-	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	vm->vcpus = aligned_alloc(_Alignof(struct vcpu), vm->ncpus * sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
+	memset(vm->vcpus, 0, vm->ncpus * sizeof(*vm->vcpus));
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		v->vm = vm;

@@ -31,8 +31,9 @@ struct vcpu_counters {
 	uint64_t io_unclaimed_last[IO_SPACE_COUNT]; /* last unclaimed address, for diagnosis */
 };
 
+/* Cache-line aligned so one vCPU's counter bumps never touch a neighbour's line. */
 struct vcpu {
-	struct vm *vm;
+	_Alignas(64) struct vm *vm;
 	unsigned id;
 	int fd;
 	struct kvm_run *run;

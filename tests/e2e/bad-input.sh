@@ -79,6 +79,9 @@ expect_reject "--memory abc" --memory abc --initrd "$initrd" "$k"
 expect_reject "--cpus 0" --cpus 0 --initrd "$initrd" "$k"
 expect_reject "--cpus 999" --cpus 999 --initrd "$initrd" "$k"
 expect_reject "unknown option" --no-such-option --initrd "$initrd" "$k"
+# Refused at start, not after the guest ran: the counters would have nowhere to go.
+expect_reject "--stats-json in a missing directory" --stats-json "$tmp/no-such-dir/s.json" \
+	--initrd "$initrd" "$k"
 
 echo "e2e-bad-input: $pass passed, $fail failed"
 [ "$fail" = 0 ]
