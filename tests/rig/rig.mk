@@ -15,6 +15,7 @@ check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux
 		echo "check-e2e: no VMX/SVM here: booting guests inside the nested rig"; \
 		tests/rig/rig.sh --timeout 1500 tests/e2e/boot.sh; \
 	fi
+	@if [ "$$(tests/rig/kvm-kind.sh)" = hw ]; then tests/e2e/perf.sh; else tests/rig/rig.sh --extras --timeout 600 tests/e2e/perf.sh $(BUILD)/guests/exits.bin tests/guests/exits.S; fi
 
 run-guest: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux
 	tests/rig/run-default.sh
