@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+# Helpers shared by the rig benchmarks (tests/bench/boot.sh, tests/bench/net.sh). POSIX sh for
+# L1's busybox. Benchmarks report figures; they never fail on a figure, only when they could not
+# measure it.
+
+# The command line snvmm gives a guest by default, from --help, so QEMU gets the same one.
+default_cmdline() {
+	./snvmm --help | sed -n 's/.*"\(console=[^"]*\)".*/\1/p' | head -n1
+}
+
+# perf_check: says whether perf can count KVM tracepoints here (stock kernel, tracefs mounted).
+perf_check() {
+	if ! perf stat -x, -e kvm:kvm_exit -o /tmp/perf-check.csv -- true 2>/tmp/perf-check.err; then
+		echo "bench: perf cannot count kvm:kvm_exit:" >&2
+		sed 's/^/  | /' /tmp/perf-check.err >&2
+		return 1
+	fi
+}
+
+# perf_count FILE EVENT: the count of EVENT in a `perf stat -x,` output file ("" if absent).
+perf_count() {
+	awk -F, -v ev="$2" '$3 == ev && $1 ~ /^[0-9]+$/ { print $1; exit }' "$1" 2>/dev/null
+}
+
+# json_flat FILE: flattens snvmm's pretty-printed --stats-json to "path.to.key value" lines.
+json_flat() {
+	awk '
+	{
+		line = $0
+		indent = match(line, /[^ ]/) - 1
+		d = indent / 2
+		if (match(line, /"[^"]+": \{/)) {
+			k = substr(line, RSTART + 1, RLENGTH - 5)
+			path[d] = k
+			next
+		}
+		if (match(line, /"[^"]+": [0-9]+/)) {
+			kv = substr(line, RSTART + 1, RLENGTH - 1)
+			k = kv; sub(/".*/, "", k)
+			v = kv; sub(/.*: /, "", v)
+			p = ""
+			for (i = 1; i < d; i++) p = p path[i] "."
+			print p k, v
+		}
+	}' "$1"
+}
+
+# stat3 FILE: "min median max" of the numbers in FILE, one a line ("- - -" if none).
+stat3() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "- - -"; exit }
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%s %s %s\n", v[1], m, v[NR]
+	}'
+}
+
+# ratio A B: A/B to two decimals, "-" when either is missing or B is 0.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"
+		else printf "%.2f\n", a / b
+	}'
+}
+
+# meets VALUE OP LIMIT: prints "met" or "NOT met" (OP is le or ge), "?" when VALUE is missing.
+meets() {
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (v == "-" || v == "") { print "?"; exit }
+		ok = (op == "le") ? (v + 0 <= l + 0) : (v + 0 >= l + 0)
+		print ok ? "met" : "NOT met"
+	}'
+}
+
+# Where exits go: SVM exit codes (AMD APM vol. 2, appendix C: interrupt, vintr, hlt, io, msr,
+# npf) and, among MSR accesses, the x2APIC EOI, TSC deadline and ICR registers. L1 is an SVM
+# host, so exit_reason is an SVM code.
+BD_LABELS="exit:intr exit:vintr exit:hlt exit:io exit:msr exit:npf msr:eoi msr:tsc_deadline msr:icr"
+
+# perf_stat OUT EVENTS [PERF OPTIONS] -- CMD...: `perf stat -x,` of EVENTS and the breakdown.
+# --no-merge keeps the same tracepoint with different filters on separate lines.
+perf_stat() {
+	out=$1
+	ev=$2
+	shift 2
+	perf stat --no-merge -x, -o "$out" -e "$ev" \
+		-e kvm:kvm_exit --filter 'exit_reason == 0x060' \
+		-e kvm:kvm_exit --filter 'exit_reason == 0x064' \
+		-e kvm:kvm_exit --filter 'exit_reason == 0x078' \
+		-e kvm:kvm_exit --filter 'exit_reason == 0x07b' \
+		-e kvm:kvm_exit --filter 'exit_reason == 0x07c' \
+		-e kvm:kvm_exit --filter 'exit_reason == 0x400' \
+		-e kvm:kvm_msr --filter 'ecx == 0x80b' \
+		-e kvm:kvm_msr --filter 'ecx == 0x6e0' \
+		-e kvm:kvm_msr --filter 'ecx == 0x830' "$@"
+}
+
+# perf_breakdown FILE: "label count" for each of BD_LABELS, from a perf_stat output file (the
+# filtered events are its last lines, in BD_LABELS order).
+perf_breakdown() {
+	awk -F, -v labels="$BD_LABELS" '/^#/ || NF < 3 { next } { c[++n] = $1 }
+		END { k = split(labels, l, " "); for (i = 1; i <= k; i++) print l[i], c[n - k + i] }' "$1"
+}

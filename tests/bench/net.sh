@@ -1,0 +1,240 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Network benchmark (issue 4), run inside the rig's L1: make bench, or
+#   tests/rig/rig.sh --extras tests/bench/net.sh tests/bench/lib.sh build/bench/net-initramfs.cpio.gz
+# Boots the bench initramfs (tests/bench/net-initramfs.sh: the standard one + iperf3 + virtio-net)
+# under each VMM of BENCH_NET_VMMS (default "snvmm qemu-vhost-off qemu-vhost-on"), one at a time,
+# each on its own tap holding 10.0.2.1 (guest 10.0.2.15), and measures from L1: idle exits/s,
+# ping RTT, TCP each way, 64-byte UDP packets/s each way, and per phase the VM exits and injected
+# interrupts (perf stat -a: L1 runs only this VM, and vhost/irqfd work is not in the VMM's
+# threads) divided by the packets the tap counted. Everything runs under TCG: only ratios
+# measured in one run mean anything. Exits 0 when every VMM was measured, whatever the figures.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/bench/lib.sh
+vmms=${BENCH_NET_VMMS:-snvmm qemu-vhost-off qemu-vhost-on}
+secs=${BENCH_NET_SECS:-10}
+usecs=$(((secs + 1) / 2))
+machine=${BENCH_QEMU_MACHINE:-microvm,pcie=on}
+for k in build/debian/boot/vmlinuz-*; do :; done
+initrd=build/bench/net-initramfs.cpio.gz
+events=kvm:kvm_exit,kvm:kvm_userspace_exit,kvm:kvm_inj_virq,kvm:kvm_msi_set_irq,kvm:kvm_set_irq
+tmp=$(mktemp -d)
+vmm_pid=
+tap=
+cleanup() {
+	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null
+	[ -n "$tap" ] && tunctl -d "$tap" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+for f in ./snvmm "$initrd" "$k"; do
+	[ -e "$f" ] || { echo "bench-net: missing $f (make bench builds it)"; exit 1; }
+done
+command -v qemu-system-x86_64 >/dev/null && command -v iperf3 >/dev/null ||
+	{ echo "bench-net: needs qemu-system-x86_64 and iperf3 in L1 (rig --extras)"; exit 1; }
+perf_check || exit 1
+cmdline=$(default_cmdline)
+
+# Packets through the tap in both directions so far.
+tap_packets() {
+	echo $(($(cat "/sys/class/net/$tap/statistics/rx_packets") +
+		$(cat "/sys/class/net/$tap/statistics/tx_packets")))
+}
+
+# phase NAME CMD...: runs CMD (bounded) under a system-wide perf stat; records, in $tmp/$vmm,
+# NAME.seconds, NAME.packets, NAME.<event> and CMD's output in $tmp/$vmm.NAME.out.
+phase() {
+	name=$1
+	shift
+	p0=$(tap_packets)
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	perf_stat "$tmp/$vmm.$name.perf" "$events" -a -- \
+		timeout 60 "$@" >"$tmp/$vmm.$name.out" 2>&1
+	rc=$?
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	p1=$(tap_packets)
+	{
+		echo "$name.status $rc"
+		echo "$name.seconds $(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')"
+		echo "$name.packets $((p1 - p0))"
+		for e in kvm_exit kvm_userspace_exit kvm_inj_virq kvm_msi_set_irq kvm_set_irq; do
+			echo "$name.$e $(perf_count "$tmp/$vmm.$name.perf" "kvm:$e")"
+		done
+		perf_breakdown "$tmp/$vmm.$name.perf" | sed "s/^/$name./"
+	} >>"$tmp/$vmm"
+	[ "$rc" = 0 ] || { echo "bench-net: $vmm: $name exited $rc:"; tail -n 5 "$tmp/$vmm.$name.out"; }
+}
+
+# iperf_bps FILE: receiver bits/s of a TCP test from iperf3 -J.
+iperf_bps() {
+	awk '/"sum_received"/ { f = 1 } f && /"bits_per_second"/ {
+		gsub(/[^0-9.e+]/, "", $2); printf "%.0f\n", $2; exit }' "$1"
+}
+# iperf_pps FILE: packets/s that arrived in a UDP test from iperf3 -J (end.sum).
+iperf_pps() {
+	awk '/^\t"end":/ { e = 1 } e && /^\t\t"sum":/ { f = 1 } f && /"seconds"/ { s = $2 }
+		f && /"lost_packets"/ { l = $2 } f && /"packets"/ && !/lost/ { p = $2 }
+		f && /^\t\t}/ { gsub(/,/, "", s); gsub(/,/, "", l); gsub(/,/, "", p)
+			if (s > 0) printf "%.0f\n", (p - l) / s; exit }' "$1"
+}
+
+bench_vmm() {
+	vmm=$1
+	case $vmm in
+	snvmm) tap=tap0 ;;
+	qemu-vhost-off | qemu-vhost-on) tap=tapq ;;
+	*) echo "bench-net: unknown VMM $vmm"; return 1 ;;
+	esac
+	tunctl -t "$tap" >/dev/null && ip addr add 10.0.2.1/24 dev "$tap" && ip link set "$tap" up ||
+		{ echo "bench-net: cannot set up $tap"; tap=; return 1; }
+	log=$tmp/$vmm.console
+	: >"$log"
+	if [ "$vmm" = snvmm ]; then
+		./snvmm --net tap=$tap --stats-json "$tmp/$vmm.json" --initrd "$initrd" \
+			--append snvmm.run=/bench/guest.sh "$k" </dev/null >"$log" 2>"$tmp/$vmm.err" &
+	else
+		# The guest needs PCI for virtio-net-pci, so QEMU's command line lacks pci=off.
+		qemu-system-x86_64 -M "$machine" -enable-kvm -cpu host -m 256 -smp 1 -nodefaults \
+			-no-user-config -display none -serial stdio -no-reboot \
+			-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=${vmm#qemu-vhost-}" \
+			-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 -kernel "$k" -initrd "$initrd" \
+			-append "$(echo "$cmdline" | sed 's/ pci=off//') snvmm.run=/bench/guest.sh" \
+			</dev/null >"$log" 2>"$tmp/$vmm.err" &
+	fi
+	vmm_pid=$!
+	n=0
+	while ! grep -q 'bench-guest: up' "$log" && kill -0 $vmm_pid 2>/dev/null && [ $n -lt 1200 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	up=ok
+	grep -q 'bench-guest: up' "$log" && ping -c 3 -W 5 10.0.2.15 >/dev/null 2>&1 || up=
+	if [ -z "$up" ]; then
+		echo "bench-net: $vmm: guest did not come up on the network; console tail:"
+		tr -d '\r' <"$log" | tail -n 12 | sed 's/^/  | /'
+		tail -n 5 "$tmp/$vmm.err" | sed 's/^/  ! /'
+	else
+		echo "bench-net: $vmm: guest up after $(echo "$n" | awk '{ print $1 / 10 }') s"
+		sleep 1
+		phase idle sleep 5
+		phase ping ping -c 50 -i 0.05 -q 10.0.2.15
+		phase tcp_h2g iperf3 -c 10.0.2.15 -t "$secs" -J
+		phase tcp_g2h iperf3 -c 10.0.2.15 -t "$secs" -R -J
+		phase udp_h2g iperf3 -c 10.0.2.15 -u -l 64 -b 0 -t "$usecs" -J
+		phase udp_g2h iperf3 -c 10.0.2.15 -u -l 64 -b 0 -t "$usecs" -R -J
+		{
+			sed -n 's|.*min/avg/max = \([0-9.]*\)/\([0-9.]*\)/\([0-9.]*\).*|rtt.min \1\nrtt.avg \2\nrtt.max \3|p' \
+				"$tmp/$vmm.ping.out"
+			echo "tcp_h2g.bps $(iperf_bps "$tmp/$vmm.tcp_h2g.out")"
+			echo "tcp_g2h.bps $(iperf_bps "$tmp/$vmm.tcp_g2h.out")"
+			echo "udp_h2g.pps $(iperf_pps "$tmp/$vmm.udp_h2g.out")"
+			echo "udp_g2h.pps $(iperf_pps "$tmp/$vmm.udp_g2h.out")"
+		} >>"$tmp/$vmm"
+	fi
+	echo quit | timeout 10 nc 10.0.2.15 5299 >/dev/null 2>&1
+	n=0
+	while kill -0 $vmm_pid 2>/dev/null && [ $n -lt 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill $vmm_pid 2>/dev/null && sleep 1 && kill -9 $vmm_pid 2>/dev/null
+	wait $vmm_pid
+	echo "bench-net: $vmm: VMM exited $?"
+	vmm_pid=
+	tunctl -d "$tap" >/dev/null
+	tap=
+	[ -n "$up" ]
+}
+
+failed=0
+for v in $vmms; do
+	bench_vmm "$v" || failed=$((failed + 1))
+done
+
+# get VMM KEY: a recorded figure ("-" if none).
+get() {
+	v=$(awk -v k="$2" '$1 == k { print $2; exit }' "$tmp/$1" 2>/dev/null)
+	echo "${v:--}"
+}
+# per VMM PHASE EVENT: EVENT per packet in PHASE, or per second for the idle phase.
+per() {
+	c=$(get "$1" "$2.$3")
+	if [ "$2" = idle ]; then d=$(get "$1" idle.seconds); else d=$(get "$1" "$2.packets"); fi
+	awk -v c="$c" -v d="$d" 'BEGIN { if (c == "-" || d == "-" || d + 0 == 0) print "-";
+		else printf "%.3f\n", c / d }'
+}
+mbps() { awk -v b="$1" 'BEGIN { if (b == "-" || b == "") print "-"; else printf "%.1f\n", b / 1e6 }'; }
+
+echo
+echo "bench-net results (QEMU: -M $machine, virtio-net-pci on a tap; TCP ${secs}s, UDP ${usecs}s)"
+printf '%-28s' metric
+for v in $vmms; do printf ' %14s' "$v"; done
+echo
+line() {
+	label=$1
+	shift
+	printf '%-28s' "$label"
+	for v in $vmms; do printf ' %14s' "$("$@" "$v")"; done
+	echo
+}
+f_rtt() { get "$2" "rtt.$1"; }
+f_tcp() { mbps "$(get "$2" "$1.bps")"; }
+f_get() { get "$2" "$1"; }
+f_per() { per "$3" "$1" "$2"; }
+line "ping RTT min (ms)" f_rtt min
+line "ping RTT avg (ms)" f_rtt avg
+line "ping RTT max (ms)" f_rtt max
+line "TCP host->guest (Mbit/s)" f_tcp tcp_h2g
+line "TCP guest->host (Mbit/s)" f_tcp tcp_g2h
+line "UDP 64B host->guest (pps)" f_get udp_h2g.pps
+line "UDP 64B guest->host (pps)" f_get udp_g2h.pps
+line "idle exits/s" f_per idle kvm_exit
+line "idle userspace exits/s" f_per idle kvm_userspace_exit
+line "idle injected irqs/s" f_per idle kvm_inj_virq
+for label in $BD_LABELS; do
+	line "idle $label/s" f_per idle "$label"
+done
+for ph in ping tcp_h2g tcp_g2h udp_h2g udp_g2h; do
+	line "$ph packets" f_get "$ph.packets"
+	line "$ph exits/packet" f_per "$ph" kvm_exit
+	line "$ph userspace exits/pkt" f_per "$ph" kvm_userspace_exit
+	line "$ph injected irqs/pkt" f_per "$ph" kvm_inj_virq
+	line "$ph kvm_msi_set_irq/pkt" f_per "$ph" kvm_msi_set_irq
+	line "$ph kvm_set_irq/pkt" f_per "$ph" kvm_set_irq
+	[ "$ph" = ping ] && continue
+	for label in $BD_LABELS; do
+		line "$ph $label/pkt" f_per "$ph" "$label"
+	done
+done
+
+# Against the issue's targets: snvmm versus the better QEMU configuration for each figure.
+best() {
+	a=$(get qemu-vhost-off "$1")
+	b=$(get qemu-vhost-on "$1")
+	awk -v a="$a" -v b="$b" 'BEGIN { if (a == "-") print b; else if (b == "-" || a + 0 >= b + 0) print a; else print b }'
+}
+echo
+for m in tcp_h2g.bps tcp_g2h.bps udp_h2g.pps udp_g2h.pps; do
+	r=$(ratio "$(get snvmm "$m")" "$(best "$m")")
+	echo "target: $m >= 2x the better QEMU: ${r}x, $(meets "$r" ge 2)"
+done
+r=$(ratio "$(get snvmm rtt.avg)" "$(get qemu-vhost-off rtt.avg)")
+echo "target: ping avg RTT <= 0.6x QEMU vhost=off: ${r}x, $(meets "$r" le 0.6)"
+for ph in tcp_h2g tcp_g2h udp_h2g udp_g2h; do
+	e=$(per snvmm "$ph" kvm_exit)
+	echo "target: $ph exits/packet <= 0.05: $e, $(meets "$e" le 0.05)"
+done
+s=$(per snvmm idle kvm_exit)
+qa=$(per qemu-vhost-off idle kvm_exit)
+qb=$(per qemu-vhost-on idle kvm_exit)
+q=$(awk -v a="$qa" -v b="$qb" 'BEGIN { if (a == "-") print b; else if (b == "-" || a + 0 <= b + 0) print a; else print b }')
+r=$(ratio "$s" "$q")
+echo "target: idle exits/s below QEMU's (lower of the two): $s vs $q (${r}x), $(meets "$r" le 0.999)"
+if [ -f "$tmp/snvmm.json" ]; then
+	echo "snvmm --stats-json, whole run: exits by reason and device counters"
+	json_flat "$tmp/snvmm.json" | grep -E '^(exits\.(all\.)?[a-z_]*|devices\.[a-z0-9_-]*\.[a-z_0-9]*) ' |
+		sed 's/^/  /'
+fi
+echo "bench-net: $failed VMMs not measured"
+[ "$failed" = 0 ]
