@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Builds the guest initramfs: Debian's static busybox, our /init, pvpanic modules for the guest
-# kernel in build/debian, and guest/snnet.ko when it has been built. Reproducible: fixed file
-# order, owners and times, and gzip without a name or time stamp.
+# kernel in build/debian, guest/snnet.ko when it has been built, and the network test tools:
+# iperf3 and ethtool (Debian's, with the libraries they load) and build/e2e/netcheck (static).
+# Reproducible: fixed file order, owners and times, and gzip without a name or time stamp.
 # Usage: initramfs/build.sh [OUTPUT]   (default initramfs/initramfs.cpio.gz)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +32,31 @@ cp "$mods/drivers/misc/pvpanic/pvpanic.ko" "$mods/drivers/misc/pvpanic/pvpanic-m
 	"$stage/lib/modules/"
 if [ -f "$root/guest/snnet.ko" ]; then
 	cp "$root/guest/snnet.ko" "$stage/lib/modules/"
+fi
+
+# Copies a dynamically linked program and every library it loads to the same paths in the
+# image. ldd does not list libgcc_s, which glibc dlopens for pthread_cancel (iperf3 uses it).
+copy_prog() {
+	prog=$1
+	mkdir -p "$stage/$(dirname "$prog")"
+	cp -L "$prog" "$stage/$prog"
+	for lib in $(ldd "$prog" | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }') \
+		$(readlink -f "$(gcc -print-file-name=libgcc_s.so.1)"); do
+		[ -f "$lib" ] || continue
+		mkdir -p "$stage/$(dirname "$lib")"
+		[ -e "$stage/$lib" ] || cp -L "$lib" "$stage/$lib"
+	done
+}
+for prog in /usr/bin/iperf3 /usr/sbin/ethtool; do
+	if [ -x "$prog" ]; then
+		copy_prog "$prog"
+	else
+		echo "initramfs: warning: no $prog (install iperf3 and ethtool)" >&2
+	fi
+done
+if [ -x "$root/build/e2e/netcheck" ]; then
+	mkdir -p "$stage/usr/bin"
+	cp "$root/build/e2e/netcheck" "$stage/usr/bin/netcheck"
 fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
 echo "root:x:0:" >"$stage/etc/group"

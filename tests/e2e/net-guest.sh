@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The guest half of tests/e2e/net.sh: packed into an extra initramfs layer as /net-guest.sh and
+# run by /init (snvmm.run). Prints "NETSYNC <step>" before each step that needs the host's part
+# running (net.sh watches the console for it), and "NET <name> rc=<status>" after each check.
+# Arguments: MODE BYTES SEED. MODE full: every check, one after another; MODE stress: iperf3
+# both ways at once on two streams each (for a guest with several vCPUs), then a ping.
+mode=$1
+bytes=$2
+seed=$3
+host=10.0.2.1
+
+step() { echo "NETSYNC $1"; }
+done_() { echo "NET $1 rc=$2"; }
+# The counters this suite compares with the host's; "NETSTAT <snapshot> <name> <value>".
+snapshot() {
+	ethtool -S eth0 | sed -n "s/^ *\([a-z_]*\): \([0-9]*\)$/NETSTAT $1 \1 \2/p"
+}
+
+echo "net-guest: eth0 $(cat /sys/class/net/eth0/operstate) $(ip -4 addr show dev eth0 | grep -o 'inet [0-9./]*'), $(nproc) cpus"
+if [ "$mode" = stress ]; then
+	step iperf
+	iperf3 -c $host -t 8 -f m --bidir -P 2
+	done_ iperf-bidir $?
+	ping -q -c 50 -i 0.02 -W 5 $host
+	done_ ping-after $?
+	sleep 1
+	snapshot only
+	step end
+	exit 0
+fi
+step ping
+ping -q -c 100 -i 0.02 -W 5 $host
+done_ ping-out $?
+
+step iperf
+iperf3 -c $host -t 10 -f m
+done_ iperf-out $?
+iperf3 -c $host -t 10 -f m -R
+done_ iperf-in $?
+
+step tcp-out
+netcheck tcp-send $host 6001 "$bytes" "$seed"
+done_ tcp-out $?
+step tcp-in
+netcheck tcp-recv 6002 "$bytes" $((seed + 1))
+done_ tcp-in $?
+
+step udp-in
+netcheck udp-echo 6003 $((seed + 2))
+done_ udp-in $?
+step udp-out
+netcheck udp-send $host 6004 $((seed + 3))
+done_ udp-out $?
+
+# Let the last completions and interrupts land before reading the driver's counters.
+sleep 1
+snapshot first
+ethtool -i eth0 | grep -E '^(driver|firmware-version)'
+
+# Unloading resets the device; reloading must find it, renegotiate, and pass traffic again.
+step reload
+rmmod snnet
+rc=$?
+[ -e /sys/class/net/eth0 ] && rc=99
+done_ rmmod $rc
+insmod /lib/modules/snnet.ko && ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+done_ insmod $?
+ping -q -c 20 -i 0.02 -W 5 $host
+done_ ping-reload $?
+sleep 1
+snapshot second
+step end
