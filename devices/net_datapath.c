@@ -438,6 +438,12 @@ int net_dp_run(struct net_dp *dp)
 
 	while ((r = net_dp_poll(dp, -1)) == 0)
 		;
+	/*
+	 * Stopped: the vCPUs already are, so no kick can follow; count the ones
+	 * still sitting in the eventfds so the kick total is exact.
+	 */
+	take_kicks(dp, dp->p.kick_fd[SNRING_QUEUE_TX]);
+	take_kicks(dp, dp->p.kick_fd[SNRING_QUEUE_RX]);
 	if (r < 0)
 		fprintf(stderr, "snvmm: net '%s': epoll_wait: %s\n", dp->p.name, strerror(-r));
 	return r < 0 ? r : 0;
