@@ -86,6 +86,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-tsan
 	$(MAKE) check-fragments
+	$(MAKE) check-e2e
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

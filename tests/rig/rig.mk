@@ -21,4 +21,3 @@ check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK)
 run-guest: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux
 	tests/rig/run-default.sh
 
-check-fragments:: check-e2e
