@@ -51,26 +51,6 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return v && *v ? strtoul(v, NULL, 0) : def;
 }
 
-static int tap_up(const char *name)
-{
-	struct ifreq ifr = {0};
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-	if (s < 0)
-		return -errno;
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	sin->sin_family = AF_INET;
-	inet_pton(AF_INET, "10.0.2.1", &sin->sin_addr);
-	if (ioctl(s, SIOCSIFADDR, &ifr) < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		r = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		r = -errno;
-	close(s);
-	return r;
-}
-
 /* vnet header, then an Ethernet frame of len bytes to a MAC that is not the tap's. */
 static void make_frame(uint8_t *p, uint32_t len)
 {
@@ -184,7 +164,7 @@ int main(void)
 		return 1;
 	}
 	fd = tap_open(TAP_NAME);
-	if (fd < 0 || tap_up(TAP_NAME)) {
+	if (fd < 0 || fake_if_up(TAP_NAME, "10.0.2.1", NULL)) {
 		fprintf(stderr, "bench: cannot set up tap %s\n", TAP_NAME);
 		return 1;
 	}

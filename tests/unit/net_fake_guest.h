@@ -11,7 +11,11 @@
 
 #include "net_datapath.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/if.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -118,6 +122,37 @@ static inline uint32_t fg_device_status(struct fake_guest *g)
 static inline uint8_t *fg_ptr(struct fake_guest *g, uint64_t gpa, uint64_t len)
 {
 	return guest_ptr(&g->mem, gpa, len);
+}
+
+/*
+ * Gives interface name the address ip/24 and brings it up; copies its MAC to
+ * mac when mac is not NULL. Only ever called inside a throwaway namespace.
+ */
+static inline int fake_if_up(const char *name, const char *ip, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (s < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &sin->sin_addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		r = -errno;
+	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+	if (!r && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+		r = -errno;
+	if (!r && mac && ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (!r && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	close(s);
+	return r;
 }
 
 #endif

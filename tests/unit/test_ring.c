@@ -4,44 +4,18 @@
  * decisions, and every check the device side makes on a hostile driver.
  * The "driver" here is often the test writing shared memory by hand.
  */
-#include "check.h"
-#include "snring.h"
+#include "ring_rig.h"
 
 #include <stdlib.h>
 
 #define QSIZE  16
 #define MAXLEN 2048
-#define WBASE  0x100000ULL
-#define WSIZE  0x10000ULL
-
-struct rig {
-	struct snring_config cfg;
-	size_t size;
-	void *region;
-	uint8_t *win_mem;
-	struct snring_window win;
-	struct snring_drv drv;
-	struct snring_dev dev;
-};
 
 static void rig_setup(struct rig *r, bool device_writes)
 {
-	r->cfg = (struct snring_config){.num_queues = 2, .queue_size = QSIZE, .max_len = MAXLEN};
-	r->size = snring_region_size(&r->cfg);
-	r->region = aligned_alloc(64, (r->size + 63) & ~(size_t)63);
-	r->win_mem = calloc(1, WSIZE);
-	r->win = (struct snring_window){.base = WBASE, .size = WSIZE, .host = r->win_mem};
-	CHECK_EQ(snring_region_init(r->region, r->size, &r->cfg), 0);
-	CHECK_EQ(snring_drv_init(&r->drv, r->region, &r->cfg, 1), 0);
-	CHECK_EQ(snring_dev_init(&r->dev, r->region, r->size, &r->cfg, 1, device_writes,
-				 snring_window_xlate, &r->win),
-		 0);
-}
+	struct snring_config cfg = {.num_queues = 2, .queue_size = QSIZE, .max_len = MAXLEN};
 
-static void rig_teardown(struct rig *r)
-{
-	free(r->region);
-	free(r->win_mem);
+	ring_rig_setup(r, &cfg, 1, device_writes);
 }
 
 static struct snring_queue *rig_q(struct rig *r)

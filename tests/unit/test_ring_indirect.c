@@ -4,46 +4,20 @@
  * a good table becomes a scatter list of host pointers; every bad table is
  * refused, counted, and enough of them break the queue.
  */
-#include "check.h"
-#include "snring.h"
+#include "ring_rig.h"
 
 #include <stdlib.h>
 
 #define QSIZE  16
 #define MAXLEN 4096
-#define WBASE  0x100000ULL
-#define WSIZE  0x10000ULL
 #define MAXIND 8
-
-struct rig {
-	struct snring_config cfg;
-	size_t size;
-	void *region;
-	uint8_t *win_mem;
-	struct snring_window win;
-	struct snring_drv drv;
-	struct snring_dev dev;
-};
 
 static void rig_setup(struct rig *r, bool device_writes, uint32_t max_indirect)
 {
-	r->cfg = (struct snring_config){
+	struct snring_config cfg = {
 	    .num_queues = 1, .queue_size = QSIZE, .max_len = MAXLEN, .max_indirect = max_indirect};
-	r->size = snring_region_size(&r->cfg);
-	r->region = aligned_alloc(64, (r->size + 63) & ~(size_t)63);
-	r->win_mem = calloc(1, WSIZE);
-	r->win = (struct snring_window){.base = WBASE, .size = WSIZE, .host = r->win_mem};
-	CHECK_EQ(snring_region_init(r->region, r->size, &r->cfg), 0);
-	CHECK_EQ(snring_drv_init(&r->drv, r->region, &r->cfg, 0), 0);
-	CHECK_EQ(snring_dev_init(&r->dev, r->region, r->size, &r->cfg, 0, device_writes,
-				 snring_window_xlate, &r->win),
-		 0);
-}
 
-static void rig_teardown(struct rig *r)
-{
-	free(r->region);
-	free(r->win_mem);
+	ring_rig_setup(r, &cfg, 0, device_writes);
 }
 
 static struct snring_desc *table(struct rig *r, uint64_t gpa)

@@ -25,33 +25,6 @@
 
 static const uint8_t guest_mac[6] = {0x02, 0x53, 0x4e, 0x00, 0x00, 0x0f};
 
-static int if_up(const char *name, const char *ip, uint8_t mac[6])
-{
-	struct ifreq ifr = {0};
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-
-	if (s < 0)
-		return -errno;
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	sin->sin_family = AF_INET;
-	inet_pton(AF_INET, ip, &sin->sin_addr);
-	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
-		r = -errno;
-	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
-	if (!r && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
-		r = -errno;
-	if (!r && ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	if (!r && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		r = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!r && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		r = -errno;
-	close(s);
-	return r;
-}
-
 /* vnet header (zero), then an ARP request: who has 10.0.2.1? tell 10.0.2.15. */
 static uint32_t arp_request(uint8_t *p)
 {
@@ -82,7 +55,7 @@ static int child(void)
 		return check_summary("test_tap (netns)");
 	CHECK_EQ(tap_set_offload(fd, TAP_NAME, true, true, true), 0);
 	CHECK_EQ(tap_set_offload(fd, TAP_NAME, false, false, false), 0);
-	CHECK_EQ(if_up(TAP_NAME, "10.0.2.1", tap_mac), 0);
+	CHECK_EQ(fake_if_up(TAP_NAME, "10.0.2.1", tap_mac), 0);
 
 	CHECK_EQ(fg_init(&g, 16 << 20, fd), 0);
 	CHECK_EQ(fg_start(&g, SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_INDIRECT), 0);
