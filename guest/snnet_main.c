@@ -31,9 +31,9 @@
 #define SNNET_DRV_INDIRECT 0
 #endif
 #define SNNET_FEATURES                                                                             \
-	(SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_TSO4 | SNNET_F_TSO6 | SNNET_F_GUEST_TSO4 |   \
+	(SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_TSO4 | SNNET_F_TSO6 | SNNET_F_GUEST_TSO4 |    \
 	 SNNET_F_GUEST_TSO6 | SNNET_DRV_INDIRECT)
-#define SNNET_F_ANY_TSO (SNNET_F_TSO4 | SNNET_F_TSO6)
+#define SNNET_F_ANY_TSO	      (SNNET_F_TSO4 | SNNET_F_TSO6)
 #define SNNET_F_ANY_GUEST_TSO (SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6)
 
 void snnet_ids_reset(struct snnet_ids *ids, u32 size)
@@ -97,8 +97,7 @@ static int snnet_check_config(struct snnet_priv *p, size_t region_size)
 	if (le32_to_cpu(c->magic) != SNNET_MAGIC || le16_to_cpu(c->version) != SNNET_VERSION)
 		return dev_err_probe(p->dev, -ENODEV, "config: bad magic %#x or version %u\n",
 				     le32_to_cpu(c->magic), le16_to_cpu(c->version));
-	if (le16_to_cpu(c->size) < sizeof(*c) ||
-	    le32_to_cpu(c->vnet_hdr_len) != SNNET_VNET_HDR_LEN)
+	if (le16_to_cpu(c->size) < sizeof(*c) || le32_to_cpu(c->vnet_hdr_len) != SNNET_VNET_HDR_LEN)
 		return dev_err_probe(p->dev, -EPROTO, "config: size %u or vnet_hdr_len %u\n",
 				     le16_to_cpu(c->size), le32_to_cpu(c->vnet_hdr_len));
 	if (off < SNNET_CONFIG_SIZE || off > region_size || size > region_size - off)
@@ -135,8 +134,8 @@ static void snnet_setup_netdev(struct snnet_priv *p)
 {
 	struct net_device *nd = p->ndev;
 	u32 mtu = le16_to_cpu(READ_ONCE(p->cfg->mtu));
-	u32 limit = min_t(u32, SNNET_MAX_MTU,
-			  p->geo.max_len - SNNET_VNET_HDR_LEN - ETH_HLEN - VLAN_HLEN);
+	u32 limit =
+	    min_t(u32, SNNET_MAX_MTU, p->geo.max_len - SNNET_VNET_HDR_LEN - ETH_HLEN - VLAN_HLEN);
 	u8 mac[ETH_ALEN];
 
 	memcpy(mac, p->cfg->mac, ETH_ALEN);
@@ -302,6 +301,8 @@ static int snnet_stop(struct net_device *nd)
 	napi_disable(&p->napi);
 	netif_tx_disable(nd);
 	netif_carrier_off(nd);
+	/* Only xmit and NAPI arm it, and both are off now. */
+	del_timer_sync(&p->tx_timer);
 	cancel_delayed_work_sync(&p->refill_work);
 	snnet_stop_device(p);
 	return 0;
@@ -322,8 +323,9 @@ static irqreturn_t snnet_interrupt(int irq, void *data)
 }
 
 /*
- * Re-enables interrupts for both queues after the poll ran out of work.
- * Returns true when completions arrived meanwhile and the poll must run again.
+ * Re-enables interrupts after the poll ran out of work: RX always, TX only
+ * while its queue is stopped (snnet_tx_rearm). Returns true when completions arrived meanwhile and
+ * the poll must run again.
  *
  * Why re-check after arming -- the lost wake-up this avoids:
  *
@@ -345,8 +347,7 @@ static irqreturn_t snnet_interrupt(int irq, void *data)
  */
 static bool snnet_rearm(struct snnet_priv *p)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(p->ndev, 0);
-	int rx, tx;
+	int rx;
 
 	if (snnet_broken(p))
 		return false;
@@ -355,10 +356,7 @@ static bool snnet_rearm(struct snnet_priv *p)
 		snnet_mark_broken(p, "RX used index ran ahead of avail");
 		return false;
 	}
-	__netif_tx_lock(txq, raw_smp_processor_id());
-	tx = snnet_tx_want_irq(p);
-	__netif_tx_unlock(txq);
-	return rx > 0 || tx > 0;
+	return snnet_tx_rearm(p) || rx > 0;
 }
 
 static int snnet_poll(struct napi_struct *napi, int budget)
@@ -378,12 +376,12 @@ static int snnet_poll(struct napi_struct *napi, int budget)
 }
 
 static const struct net_device_ops snnet_netdev_ops = {
-	.ndo_open = snnet_open,
-	.ndo_stop = snnet_stop,
-	.ndo_start_xmit = snnet_start_xmit,
-	.ndo_get_stats64 = snnet_get_stats64,
-	.ndo_set_mac_address = eth_mac_addr,
-	.ndo_validate_addr = eth_validate_addr,
+    .ndo_open = snnet_open,
+    .ndo_stop = snnet_stop,
+    .ndo_start_xmit = snnet_start_xmit,
+    .ndo_get_stats64 = snnet_get_stats64,
+    .ndo_set_mac_address = eth_mac_addr,
+    .ndo_validate_addr = eth_validate_addr,
 };
 
 static int snnet_probe(struct platform_device *pdev)
@@ -423,6 +421,7 @@ static int snnet_probe(struct platform_device *pdev)
 	u64_stats_init(&p->stats[SNNET_G_RX].syncp);
 	u64_stats_init(&p->stats[SNNET_G_IRQ].syncp);
 	INIT_DELAYED_WORK(&p->refill_work, snnet_rx_refill_work);
+	timer_setup(&p->tx_timer, snnet_tx_timer, 0);
 
 	if (!devm_request_mem_region(dev, mem->start, resource_size(mem), SNNET_DRV_NAME))
 		return dev_err_probe(dev, -EBUSY, "region %pR: busy\n", mem);
@@ -478,18 +477,16 @@ static int snnet_remove(struct platform_device *pdev)
 	return 0;
 }
 
-static const struct acpi_device_id snnet_acpi_ids[] = {
-	{ SNNET_ACPI_HID, 0 },
-	{}
-};
+static const struct acpi_device_id snnet_acpi_ids[] = {{SNNET_ACPI_HID, 0}, {}};
 MODULE_DEVICE_TABLE(acpi, snnet_acpi_ids);
 
 static struct platform_driver snnet_driver = {
-	.probe = snnet_probe,
-	.remove = snnet_remove,
-	.driver = {
-		.name = SNNET_DRV_NAME,
-		.acpi_match_table = snnet_acpi_ids,
+    .probe = snnet_probe,
+    .remove = snnet_remove,
+    .driver =
+	{
+	    .name = SNNET_DRV_NAME,
+	    .acpi_match_table = snnet_acpi_ids,
 	},
 };
 module_platform_driver(snnet_driver);

@@ -13,6 +13,7 @@
 
 #include <linux/bitops.h>
 #include <linux/netdevice.h>
+#include <linux/timer.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 
@@ -32,8 +33,8 @@
 /* The device writes the geometry; refuse sizes we would not allocate for. */
 #define SNNET_MAX_QUEUE_SIZE 4096
 /* Small RX buffers come from page-fragment caches; keep them well under 32 KiB. */
-#define SNNET_MAX_MTU	     9000
-#define SNNET_RX_HEADROOM    (NET_SKB_PAD + NET_IP_ALIGN)
+#define SNNET_MAX_MTU	  9000
+#define SNNET_RX_HEADROOM (NET_SKB_PAD + NET_IP_ALIGN)
 /* Bytes of a big RX frame copied into the skb head: covers every header the stack parses. */
 #define SNNET_RX_COPY_LEN    256
 #define SNNET_BIG_PAGES	     DIV_ROUND_UP(SNNET_MAX_BUF_LEN, PAGE_SIZE)
@@ -42,6 +43,12 @@
 /* Bounded waits for the device in the start/reset handshake. */
 #define SNNET_HANDSHAKE_POLL_US	   200
 #define SNNET_HANDSHAKE_TIMEOUT_US 1000000
+
+/*
+ * TX completions are reclaimed without interrupts (next xmit, NAPI); this
+ * timer bounds how long the last skbs of a burst wait when neither comes.
+ */
+#define SNNET_TX_RECLAIM_DELAY max_t(unsigned long, HZ / 100, 1)
 
 enum snnet_stat {
 	SNNET_TX_PACKETS,
@@ -93,16 +100,16 @@ struct snnet_ids {
 };
 
 struct snnet_tx_slot {
-	struct sk_buff *skb; /* non-NULL while posted */
+	struct sk_buff *skb;	   /* non-NULL while posted */
 	struct snring_desc *table; /* indirect table (SNNET_F_INDIRECT), else NULL */
-	u32 posted_len; /* bytes the device may report, vnet header included */
-	u32 bytes; /* frame length for the counters */
+	u32 posted_len;		   /* bytes the device may report, vnet header included */
+	u32 bytes;		   /* frame length for the counters */
 };
 
 struct snnet_rx_slot {
 	bool busy; /* posted to the device */
 	u32 posted_len;
-	void *buf; /* small buffer (page fragment), kept until an skb takes it */
+	void *buf;		   /* small buffer (page fragment), kept until an skb takes it */
 	struct snring_desc *table; /* big buffers only */
 	struct page *pages[SNNET_BIG_PAGES]; /* big buffers; NULL once an skb took it */
 };
@@ -119,16 +126,17 @@ struct snnet_priv {
 	void *ring_region;
 	void __iomem *doorbells;
 	struct snring_config geo;
-	u32 features; /* negotiated SNNET_F_* */
-	u32 rx_buf_len; /* bytes in one RX buffer, vnet header included */
+	u32 features;	 /* negotiated SNNET_F_* */
+	u32 rx_buf_len;	 /* bytes in one RX buffer, vnet header included */
 	u32 rx_truesize; /* small buffers: fragment size */
-	bool big; /* RX buffers are indirect page tables (GUEST_TSO) */
-	bool wedged; /* a reset timed out: the device may still write RX buffers */
+	bool big;	 /* RX buffers are indirect page tables (GUEST_TSO) */
+	bool wedged;	 /* a reset timed out: the device may still write RX buffers */
 	unsigned long flags;
 
 	struct snring_drv tx;
 	struct snnet_tx_slot *tx_slots;
 	struct snnet_ids tx_ids;
+	struct timer_list tx_timer; /* reclaims a burst's tail; armed by xmit */
 
 	struct snring_drv rx;
 	struct snnet_rx_slot *rx_slots;
@@ -138,8 +146,8 @@ struct snnet_priv {
 	struct snnet_stats stats[SNNET_NGROUPS];
 };
 
-static inline void snnet_stat_add(struct snnet_priv *p, enum snnet_stat_group g,
-				  enum snnet_stat s, u64 n)
+static inline void snnet_stat_add(struct snnet_priv *p, enum snnet_stat_group g, enum snnet_stat s,
+				  u64 n)
 {
 	u64_stats_update_begin(&p->stats[g].syncp);
 	u64_stats_add(&p->stats[g].v[s], n);
@@ -165,6 +173,8 @@ netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev);
 void snnet_tx_poll(struct snnet_priv *p, int budget);
 int snnet_tx_want_irq(struct snnet_priv *p);
 void snnet_tx_drop_all(struct snnet_priv *p);
+void snnet_tx_timer(struct timer_list *t);
+bool snnet_tx_rearm(struct snnet_priv *p);
 
 /* snnet_rx.c */
 int snnet_rx_poll(struct snnet_priv *p, int budget);

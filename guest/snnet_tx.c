@@ -5,6 +5,9 @@
  * memory by guest-physical address, so there is no DMA mapping: the skb head
  * and fragments are direct-mapped (or page) memory, physically contiguous
  * piece by piece. All of it runs under the TX queue lock.
+ *
+ * Completions raise no interrupt unless the queue is stopped: xmit reclaims
+ * them, so does NAPI whenever it runs, and tx_timer catches a burst's tail.
  */
 #include <linux/io.h>
 #include <linux/netdevice.h>
@@ -156,10 +159,10 @@ static int snnet_tx_post(struct snnet_priv *p, struct sk_buff *skb)
 }
 
 /*
- * Asks for an interrupt at the next TX completion. Needed after xmit
- * reclaimed on its own: that moves used_seen past the irq_at NAPI armed, and
- * a stale irq_at would leave the last skbs of a burst unfreed (TCP small
- * queues then stall the socket). >0: completions are already waiting.
+ * Asks for an interrupt at the next TX completion. Only a stopped queue asks:
+ * otherwise completions are reclaimed by the next xmit, by NAPI when it runs
+ * for RX, or by tx_timer, and an interrupt per kick would cost several exits
+ * for nothing. >0: completions are already waiting.
  */
 int snnet_tx_want_irq(struct snnet_priv *p)
 {
@@ -173,14 +176,43 @@ int snnet_tx_want_irq(struct snnet_priv *p)
 	return r;
 }
 
+/* NAPI is about to sleep: a stopped queue needs the interrupt that wakes it. */
+bool snnet_tx_rearm(struct snnet_priv *p)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(p->ndev, 0);
+	bool again = false;
+
+	__netif_tx_lock(txq, raw_smp_processor_id());
+	if (netif_tx_queue_stopped(txq))
+		again = snnet_tx_want_irq(p) > 0;
+	__netif_tx_unlock(txq);
+	return again;
+}
+
+/*
+ * The skbs in flight were orphaned, so nobody waits for them: the timer only
+ * keeps the last ones of a burst from lingering (and the counters, which
+ * count at reclaim, from lagging) when no xmit or NAPI poll follows.
+ */
+static void snnet_tx_arm_timer(struct snnet_priv *p)
+{
+	if (snring_drv_inflight(&p->tx) && !timer_pending(&p->tx_timer) && !snnet_broken(p))
+		mod_timer(&p->tx_timer, jiffies + SNNET_TX_RECLAIM_DELAY);
+}
+
+void snnet_tx_timer(struct timer_list *t)
+{
+	struct snnet_priv *p = from_timer(p, t, tx_timer);
+
+	napi_schedule(&p->napi);
+}
+
 static void snnet_tx_kick(struct snnet_priv *p)
 {
 	if (snring_drv_flush(&p->tx)) {
 		snnet_doorbell(p, SNNET_DOORBELL_TX);
 		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_KICKS, 1);
 	}
-	if (snnet_tx_want_irq(p) > 0)
-		napi_schedule(&p->napi);
 }
 
 netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
@@ -201,6 +233,12 @@ netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 		return NETDEV_TX_BUSY;
 	}
 	skb_tx_timestamp(skb);
+	/*
+	 * Completions come late (no TX interrupt): release the socket's memory
+	 * and conntrack now, so TCP small queues and socket buffers do not wait.
+	 */
+	skb_orphan(skb);
+	nf_reset_ct(skb);
 	if (snnet_tx_post(p, skb)) {
 		dev_kfree_skb_any(skb);
 		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_DROPPED, 1);
@@ -220,6 +258,7 @@ netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 	}
 	if (!netdev_xmit_more() || netif_xmit_stopped(txq))
 		snnet_tx_kick(p);
+	snnet_tx_arm_timer(p);
 	return NETDEV_TX_OK;
 }
 
@@ -242,6 +281,8 @@ void snnet_tx_poll(struct snnet_priv *p, int budget)
 		netif_tx_wake_queue(txq);
 		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_WAKES, 1);
 	}
+	if (!netif_tx_queue_stopped(txq))
+		snnet_tx_arm_timer(p);
 	__netif_tx_unlock(txq);
 }
 
