@@ -89,7 +89,20 @@ static int handle_hlt(struct vcpu *v)
 
 static int handle_shutdown(struct vcpu *v)
 {
-	fprintf(stderr, "snvmm: vcpu%u: guest triple fault (shutdown)\n", v->id);
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	/* Where it died is most of what anyone debugging a triple fault needs. */
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0 && ioctl(v->fd, KVM_GET_SREGS, &sregs) == 0)
+		fprintf(stderr,
+			"snvmm: vcpu%u: guest triple fault (shutdown) at rip 0x%llx rsp 0x%llx "
+			"cs 0x%x cr0 0x%llx cr2 0x%llx cr3 0x%llx idt 0x%llx/%u\n",
+			v->id, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+			sregs.cs.selector, (unsigned long long)sregs.cr0,
+			(unsigned long long)sregs.cr2, (unsigned long long)sregs.cr3,
+			(unsigned long long)sregs.idt.base, sregs.idt.limit);
+	else
+		fprintf(stderr, "snvmm: vcpu%u: guest triple fault (shutdown)\n", v->id);
 	vm_request_end(v->vm, VM_END_CRASH);
 	return 1;
 }
