@@ -234,15 +234,13 @@ int snnet_rx_poll(struct snnet_priv *p, int budget)
 	struct snnet_rx_slot *s;
 	struct snring_done d;
 	int done = 0;
-	u32 seen;
 	int r;
 
 	while (done < budget && !snnet_broken(p)) {
-		seen = p->rx.used_seen;
 		r = snring_drv_reclaim(&p->rx, &d);
 		if (r == 0)
 			break;
-		if (r < 0 && p->rx.used_seen == seen) {
+		if (r == -EPROTO) {
 			snnet_mark_broken(p, "RX used index ran ahead of avail");
 			break;
 		}

@@ -31,15 +31,13 @@ static unsigned int snnet_tx_reclaim(struct snnet_priv *p, int budget)
 	struct snnet_tx_slot *s;
 	struct snring_done d;
 	unsigned int n = 0;
-	u32 seen;
 	int r;
 
 	while (!snnet_broken(p)) {
-		seen = p->tx.used_seen;
 		r = snring_drv_reclaim(&p->tx, &d);
 		if (r == 0)
 			break;
-		if (r < 0 && p->tx.used_seen == seen) {
+		if (r == -EPROTO) {
 			snnet_mark_broken(p, "TX used index ran ahead of avail");
 			break;
 		}

@@ -430,7 +430,11 @@ static inline int snring_drv_pending(struct snring_drv *q)
 	return snring__drv_took_used(q, snring_le32_to_cpu(snring_load_acquire(&q->theirs->used)));
 }
 
-/* Reclaims one completion: 1 with *d filled, 0 when none, -EPROTO on a bad entry. */
+/*
+ * Reclaims one completion: 1 with *d filled, 0 when none, -EPROTO when the
+ * device's used index ran ahead (nothing consumed: the ring is unusable), or
+ * -EBADMSG for an entry with an id out of range (consumed, *d filled).
+ */
 static inline int snring_drv_reclaim(struct snring_drv *q, struct snring_done *d)
 {
 	const struct snring_used *u;
@@ -446,10 +450,10 @@ static inline int snring_drv_reclaim(struct snring_drv *q, struct snring_done *d
 	d->flags = snring_le16_to_cpu(snring_read_once(&u->flags));
 	d->len = snring_le32_to_cpu(snring_read_once(&u->len));
 	q->used_seen++;
-	return d->id < q->size ? 1 : -EPROTO;
+	return d->id < q->size ? 1 : -EBADMSG;
 }
 
-/* Reclaims up to max completions; returns how many, or -EPROTO when none. */
+/* Reclaims up to max completions; returns how many, or -EPROTO/-EBADMSG when none. */
 static inline int snring_drv_reclaim_batch(struct snring_drv *q, struct snring_done *d,
 					   uint32_t max)
 {

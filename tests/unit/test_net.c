@@ -70,7 +70,7 @@ static int reclaim_all(struct fake_guest *g, int q, struct snring_done *d, uint3
 	int n = 0, r;
 
 	while ((uint32_t)n < max &&
-	       ((r = snring_drv_reclaim(&g->q[q], &d[n])) == 1 || r == -EPROTO))
+	       ((r = snring_drv_reclaim(&g->q[q], &d[n])) == 1 || r == -EBADMSG))
 		n++;
 	return n;
 }

@@ -177,7 +177,7 @@ static void expect_bad_desc(uint64_t addr, uint32_t len, uint16_t id, uint16_t f
 	CHECK(snring_dev_flush(&r.dev));
 	r.drv.avail = r.drv.avail_pub = 2; /* what the hand-written posts amount to */
 	/* The bad id is echoed; the driver flags it too. */
-	CHECK_EQ(snring_drv_reclaim(&r.drv, &d), id < QSIZE ? 1 : -EPROTO);
+	CHECK_EQ(snring_drv_reclaim(&r.drv, &d), id < QSIZE ? 1 : -EBADMSG);
 	CHECK_EQ(d.flags, SNRING_USED_F_ERROR);
 	CHECK_EQ(d.len, 0);
 	CHECK_EQ(d.id, id);
