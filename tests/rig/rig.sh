@@ -11,7 +11,8 @@
 #   --extras       also put qemu-system-x86_64 (+ firmware), iperf3 and perf into L1
 #   --interactive  SCRIPT gets the console (stdin attached); for `make run`
 # The L1 console streams to stdout and to build/rig/last.log. Statuses: SCRIPT's own; 124 when
-# the timeout expired; 125 when the rig itself failed (no marker, QEMU error, missing input).
+# the timeout expired or L1 stopped (no heartbeat; where its CPUs were: build/rig/stall.txt);
+# 125 when the rig itself failed (no marker, QEMU error, missing input).
 set -u -o pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 125
@@ -96,10 +97,15 @@ stat_key() { stat -L -c '%n %s %Y' "$@" 2>/dev/null; }
 l1_modules="virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko
 arch/x86/kvm/kvm-amd.ko drivers/net/tun.ko drivers/net/tap.ko drivers/vhost/vhost_iotlb.ko
 drivers/vhost/vhost.ko drivers/vhost/vhost_net.ko"
+holder=$rigdir/kvm-hold
+if [ ! -x "$holder" ] || [ tests/rig/kvm-hold.c -nt "$holder" ]; then
+	cc -O2 -Wall -Wextra -Werror -static -o "$holder" tests/rig/kvm-hold.c ||
+		die "cannot build $holder from tests/rig/kvm-hold.c"
+fi
 base=$rigdir/l1-base.cpio.gz
 key=$(
 	cat tests/rig/l1-init
-	stat_key /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$0"
+	stat_key "$holder" /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$0"
 	for m in $l1_modules; do stat_key "$mods/$m"; done
 )
 if ! layer_fresh "$base" "$key"; then
@@ -110,6 +116,7 @@ if ! layer_fresh "$base" "$key"; then
 	cp /bin/busybox "$st/bin/busybox" || die "no /bin/busybox (install busybox-static)"
 	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$st/bin/$a"; done
 	install -m 0755 tests/rig/l1-init "$st/init"
+	install -m 0755 "$holder" "$st/rig/kvm-hold"
 	for m in $l1_modules; do
 		cp "$mods/$m" "$st/lib/modules/" || die "missing module $m"
 		basename "$m" >>"$st/rig/modules"
@@ -180,13 +187,26 @@ layers+=("$work")
 initrd=$rigdir/l1.cpio.gz
 cat "${layers[@]}" >"$initrd" || die "cannot write $initrd"
 
+# Where each L1 vCPU is, from QEMU's monitor. (Debian ships no real System.map, so the RIPs stay
+# numbers; with nokaslr they are the same from run to run, and HLT=1 says a CPU sat idle.)
+report_stall() {
+	echo "heartbeat $1s old; L1 vCPU state from the QEMU monitor:"
+	printf 'info cpus\ninfo registers -a\n' >"$mon.in"
+	timeout 5 cat "$mon.out" >"$rigdir/monitor.txt"
+	tr -d '\r' <"$rigdir/monitor.txt" | grep -E '^(CPU#|RIP=|CR0=|\* CPU| *CPU #)'
+}
+
 log=$rigdir/last.log
-append="console=ttyS0 quiet panic=-1"
+# An oops, soft lockup or RCU stall in L1 ends the run at once with every CPU's backtrace;
+# nokaslr keeps L1's addresses the same from run to run.
+append="console=ttyS0 quiet panic=-1 oops=panic nokaslr softlockup_panic=1 softlockup_all_cpu_backtrace=1"
+append+=" sysctl.kernel.panic_on_rcu_stall=1"
 # Features the EPYC model lists but TCG lacks are dropped so QEMU does not warn about each.
 cpu=EPYC,+svm,+npt,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-nrip-save,-xsavec
 qemu_args=(-accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "$mem" -M q35
 	-kernel "$kernel" -initrd "$initrd" -no-reboot -nic none)
 start=$(date +%s.%N)
+stalled=0
 if [ "$interactive" = 1 ]; then
 	size=$(stty size 2>/dev/null || true)
 	[ -n "$size" ] && append+=" rig.rows=${size% *} rig.cols=${size#* }"
@@ -196,12 +216,43 @@ if [ "$interactive" = 1 ]; then
 		-chardev stdio,id=con,signal=off -serial chardev:con 2>&1 | tee "$log"
 	qrc=${PIPESTATUS[0]}
 else
+	# L1 writes its uptime to its second UART (ttyS1, the file $hb) every few seconds. When that
+	# stops while QEMU runs, L1 itself has stopped (seen now and then with nested SVM under TCG):
+	# the rig says so after $stall_s seconds instead of waiting out the whole timeout, with where
+	# each L1 CPU was, read through QEMU's monitor (the FIFOs $mon.in and $mon.out).
+	hb=$rigdir/heartbeat
+	mon=$rigdir/monitor
+	stall_s=60
+	rm -f "$hb" "$mon.in" "$mon.out" "$rigdir/stall.txt"
+	mkfifo "$mon.in" "$mon.out" || die "cannot create the monitor FIFOs $mon.{in,out}"
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
-		-append "$append rig.mode=script" -nographic </dev/null 2>&1 | tee "$log"
-	qrc=${PIPESTATUS[0]}
+		-append "$append rig.mode=script" -display none -vga none -monitor pipe:"$mon" \
+		-serial stdio -serial file:"$hb" </dev/null >"$log" 2>&1 &
+	qpid=$!
+	tail -n +1 -f --pid=$qpid "$log" &
+	tpid=$!
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 2
+		[ -s "$hb" ] || continue # L1 has not started its heartbeat yet
+		age=$(($(date +%s) - $(stat -c %Y "$hb")))
+		[ "$age" -gt "$stall_s" ] || continue
+		stalled=1
+		report_stall "$age" >"$rigdir/stall.txt" 2>&1
+		kill $qpid 2>/dev/null
+		break
+	done
+	wait $qpid
+	qrc=$?
+	wait $tpid 2>/dev/null
+	rm -f "$mon.in" "$mon.out"
 fi
 secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
 
+if [ "$stalled" = 1 ]; then
+	echo "rig: L1 stopped: no heartbeat for ${stall_s}s, after ${secs}s (log: $log)" >&2
+	sed 's/^/rig:   /' "$rigdir/stall.txt" >&2
+	exit 124
+fi
 marker=$(tr -d '\r' <"$log" | sed -n 's/^RIG-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "rig: timed out after ${timeout_s}s (log: $log)" >&2
