@@ -128,6 +128,7 @@ static int net_setup(struct vm *vm, const struct vm_config *cfg, void **state)
 	p.kick_fd[0] = n->kick_fd[0];
 	p.kick_fd[1] = n->kick_fd[1];
 	p.irq_fd = n->irq_fd;
+	p.poll_us = cfg->net_poll_us;
 	p.set_offload = net_set_offload;
 	p.offload_ctx = n;
 	if (cfg->net_mac_set) {

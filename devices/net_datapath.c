@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ETH_HLEN_MIN 14
@@ -143,6 +144,8 @@ static void handshake(struct net_dp *dp)
 		/* Reset: nothing is in flight on TX once the pending batch is dropped. */
 		dp->running = false;
 		dp->tx_npend = dp->tx_ipend = 0;
+		dp->tx_unarmed = false; /* fresh rings start armed */
+		dp->poll_until_ns = 0;
 		snring_region_init(dp->region, dp->region_size, &dp->rcfg);
 		set_device_status(dp, 0);
 		return;
@@ -253,8 +256,16 @@ static void tx_process(struct net_dp *dp)
 			}
 			n = snring_dev_dequeue_batch(q, dp->tx_pend,
 						     budget < NET_BATCH ? budget : NET_BATCH);
+			if (n == 0 &&
+			    (dp->polling || (dp->p.poll_us && budget < SNNET_QUEUE_SIZE))) {
+				/* Busy-polling, or about to be: leave the kick suppressed. */
+				dp->tx_unarmed = true;
+				break;
+			}
 			if (n == 0 && (n = snring_dev_want_kick(q)) > 0)
 				continue;
+			if (n == 0)
+				dp->tx_unarmed = false;
 			if (n <= 0)
 				break; /* empty and re-armed, or a protocol error */
 			dp->tx_npend = (uint32_t)n;
@@ -374,17 +385,41 @@ static void note_errors(struct net_dp *dp)
 	}
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Busy-polling (poll_us > 0), as vhost-net's busyloop_timeout: after a round
+ * that moved packets the worker keeps looking at the TX ring and the tap for
+ * poll_us without re-arming the guest's TX kick, so a guest that keeps sending
+ * never kicks (no exit) while this thread burns a host CPU. When the window
+ * passes with nothing to do, one last round arms the kick, then the thread
+ * sleeps in epoll_wait as usual.
+ */
 int net_dp_poll(struct net_dp *dp, int timeout_ms)
 {
 	struct epoll_event ev[4];
 	bool kicked = false, tx = false, rx = false, tap_in = false, more = dp->more;
+	uint64_t t = dp->p.poll_us ? now_ns() : 0;
+	uint64_t moved = counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets);
 	int n;
 
-	n = epoll_wait(dp->epfd, ev, 4, more ? 0 : timeout_ms);
+	/* A broken TX queue is never armed again: nothing to wait for there. */
+	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_TX]))
+		dp->tx_unarmed = false;
+	dp->polling = dp->running && t < dp->poll_until_ns;
+	n = epoll_wait(dp->epfd, ev, 4, more || dp->polling || dp->tx_unarmed ? 0 : timeout_ms);
 	counter_inc(&dp->c.syscalls);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	dp->more = false;
+	if (dp->polling || dp->tx_unarmed)
+		tx = true; /* not armed, so no kick would tell us */
 	for (int i = 0; i < n; i++) {
 		switch (ev[i].data.u64) {
 		case TAG_STOP:
@@ -419,6 +454,12 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 		if (rx && !dp->rx_wait_buf)
 			rx_process(dp, tap_in);
 		note_errors(dp);
+	}
+	if (dp->p.poll_us) {
+		if (counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets) != moved)
+			dp->poll_until_ns = t + dp->p.poll_us * 1000ull;
+		else if (dp->polling && n == 0)
+			counter_inc(&dp->c.poll_rounds);
 	}
 	if (dp->raise_irq) {
 		uint64_t one = 1;
@@ -468,4 +509,5 @@ void net_dp_stats(const struct net_dp *dp, struct stats_writer *w)
 	stats_u64(w, "protocol_errors", counter_read(&c->protocol_errors));
 	stats_u64(w, "broken", counter_read(&c->broken));
 	stats_u64(w, "syscalls", counter_read(&c->syscalls));
+	stats_u64(w, "poll_rounds", counter_read(&c->poll_rounds));
 }

@@ -22,7 +22,8 @@ struct stats_writer;
 struct net_counters {
 	uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes; /* frames, without vnet header */
 	uint64_t kicks, interrupts, batches, drops, rx_no_buffer, protocol_errors, broken;
-	uint64_t syscalls; /* made by the worker: what the benchmark divides by packets */
+	uint64_t syscalls;    /* made by the worker: what the benchmark divides by packets */
+	uint64_t poll_rounds; /* rounds spent busy-polling that found nothing */
 };
 
 struct net_dp_params {
@@ -33,6 +34,7 @@ struct net_dp_params {
 	int tap_fd;		     /* non-blocking; frames carry a SNNET_VNET_HDR_LEN header */
 	int kick_fd[2];		     /* eventfds, [SNRING_QUEUE_TX] and [SNRING_QUEUE_RX] */
 	int irq_fd;		     /* eventfd: one write raises the guest's interrupt */
+	uint32_t poll_us;	     /* busy-poll this long after work before sleeping; 0: never */
 	uint8_t mac[6];
 	/* Applies the guest's accepted SNNET_F_GUEST_* bits to the tap; may be NULL. */
 	int (*set_offload)(void *ctx, uint32_t guest_features);
@@ -53,6 +55,9 @@ struct net_dp {
 	bool rx_wait_buf; /* no RX buffer: the tap is ignored until an RX kick */
 	bool more;	  /* a budget ran out: poll again without sleeping */
 	bool raise_irq;
+	bool polling;	 /* inside a busy-poll window: TX is watched, not armed */
+	bool tx_unarmed; /* TX went idle while polling: arm it before sleeping */
+	uint64_t poll_until_ns;
 	bool broken_told[2];
 	uint32_t errors_seen[2];
 	struct snring_buf tx_pend[NET_BATCH];

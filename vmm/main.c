@@ -72,8 +72,10 @@ static void usage(FILE *f)
 		"  -m, --memory MIB      guest RAM in MiB (default %d; above 3072 the rest goes\n"
 		"                        above 4 GiB)\n"
 		"  -c, --cpus N          vCPUs (default 1, at most %d)\n"
-		"      --net tap=NAME[,mac=MAC]\n"
-		"                        our paravirtual NIC on tap NAME (created if absent)\n"
+		"      --net tap=NAME[,mac=MAC][,poll=USEC]\n"
+		"                        our paravirtual NIC on tap NAME (created if absent);\n"
+		"                        poll: the worker busy-polls USEC after work instead\n"
+		"                        of waiting for kicks (default 0, at most 1000000)\n"
 		"      --raw FILE        run a flat 64-bit binary at 1 MiB instead of a kernel\n"
 		"                        (the micro-guests in tests/guests)\n"
 		"      --stats           print exit and device counters on stderr at exit\n"
@@ -119,7 +121,7 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
 	return true;
 }
 
-/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] */
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,poll=USEC] */
 static int parse_net(char *arg, struct vm_config *cfg)
 {
 	char *save = NULL;
@@ -140,9 +142,16 @@ static int parse_net(char *arg, struct vm_config *cfg)
 			for (int i = 0; i < 6; i++)
 				cfg->net_mac[i] = (uint8_t)m[i];
 			cfg->net_mac_set = true;
+		} else if (!strncmp(opt, "poll=", 5)) {
+			unsigned long long us;
+			if (!parse_uint(opt + 5, 0, 1000000, &us))
+				return bad_input("--net: poll=%s is not 0..1000000 microseconds",
+						 opt + 5);
+			cfg->net_poll_us = (uint32_t)us;
 		} else {
 			return bad_input(
-			    "--net: unknown setting '%s' (expected tap=NAME[,mac=MAC])", opt);
+			    "--net: unknown setting '%s' (expected tap=NAME[,mac=MAC][,poll=USEC])",
+			    opt);
 		}
 	}
 	if (!cfg->net_tap)

@@ -30,6 +30,7 @@ bench-boot: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(BENCH_LINETS)
 BENCH_NET_INITRD := $(BUILD)/bench/net-initramfs.cpio.gz
 
 $(BENCH_NET_INITRD): tests/bench/net-initramfs.sh tests/bench/net-guest.sh $(INITRAMFS)
+	@mkdir -p $(dir $@)
 	tests/bench/net-initramfs.sh $@
 
 bench: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(BENCH_NET_INITRD)

@@ -4,7 +4,8 @@
 # run by /init (snvmm.run). Prints "NETSYNC <step>" before each step that needs the host's part
 # running (net.sh watches the console for it), and "NET <name> rc=<status>" after each check.
 # Arguments: MODE BYTES SEED. MODE full: every check, one after another; MODE stress: iperf3
-# both ways at once on two streams each (for a guest with several vCPUs), then a ping.
+# both ways at once on two streams each (for a guest with several vCPUs), then a ping. MODE poll:
+# a ping and TCP both ways (the host runs snvmm with the worker busy-polling).
 mode=$1
 bytes=$2
 seed=$3
@@ -15,6 +16,20 @@ done_() { echo "NET $1 rc=$2"; }
 # The counters this suite compares with the host's; "NETSTAT <snapshot> <name> <value>".
 snapshot() {
 	ethtool -S eth0 | sed -n "s/^ *\([a-z_]*\): \([0-9]*\)$/NETSTAT $1 \1 \2/p"
+}
+# ping_out COUNT; tcp_both: seeded data each way, checked on both ends.
+ping_out() {
+	step ping
+	ping -q -c "$1" -i 0.02 -W 5 $host
+	done_ ping-out $?
+}
+tcp_both() {
+	step tcp-out
+	netcheck tcp-send $host 6001 "$bytes" "$seed"
+	done_ tcp-out $?
+	step tcp-in
+	netcheck tcp-recv 6002 "$bytes" $((seed + 1))
+	done_ tcp-in $?
 }
 
 echo "net-guest: eth0 $(cat /sys/class/net/eth0/operstate) $(ip -4 addr show dev eth0 | grep -o 'inet [0-9./]*'), $(nproc) cpus"
@@ -29,9 +44,15 @@ if [ "$mode" = stress ]; then
 	step end
 	exit 0
 fi
-step ping
-ping -q -c 100 -i 0.02 -W 5 $host
-done_ ping-out $?
+if [ "$mode" = poll ]; then
+	ping_out 50
+	tcp_both
+	sleep 1
+	snapshot only
+	step end
+	exit 0
+fi
+ping_out 100
 
 step iperf
 iperf3 -c $host -t 10 -f m
@@ -39,12 +60,7 @@ done_ iperf-out $?
 iperf3 -c $host -t 10 -f m -R
 done_ iperf-in $?
 
-step tcp-out
-netcheck tcp-send $host 6001 "$bytes" "$seed"
-done_ tcp-out $?
-step tcp-in
-netcheck tcp-recv 6002 "$bytes" $((seed + 1))
-done_ tcp-in $?
+tcp_both
 
 step udp-in
 netcheck udp-echo 6003 $((seed + 2))

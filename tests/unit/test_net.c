@@ -417,7 +417,8 @@ static void *t_host_writer(void *arg)
 	return NULL;
 }
 
-static void test_threads(void)
+/* poll_us > 0: the same with the worker busy-polling between kicks. */
+static void test_threads(uint32_t poll_us)
 {
 	struct fake_guest g;
 	struct t_host rd = {&g, 0}, wr = {&g, 0};
@@ -427,6 +428,7 @@ static void test_threads(void)
 	uint8_t want[T_SLOT];
 
 	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	g.dp.p.poll_us = poll_us;
 	CHECK_EQ(fg_start(&g, ALL_F), 0);
 	for (uint16_t i = 0; i < SNNET_QUEUE_SIZE; i++)
 		post(&g, 1, T_RXBASE + i * T_SLOT, T_SLOT, i, SNRING_DESC_F_WRITE);
@@ -481,10 +483,11 @@ static void test_threads(void)
 	CHECK_EQ(g.dp.c.tx_packets, T_FRAMES);
 	CHECK_EQ(g.dp.c.rx_packets, T_FRAMES);
 	CHECK_EQ(g.dp.c.protocol_errors, 0);
-	printf("threads: %u frames each way, kicks %llu, interrupts %llu, batches %llu, guest "
-	       "sleeps %u, rx_no_buffer %llu\n",
-	       T_FRAMES, (unsigned long long)g.dp.c.kicks, (unsigned long long)g.dp.c.interrupts,
-	       (unsigned long long)g.dp.c.batches, sleeps, (unsigned long long)g.dp.c.rx_no_buffer);
+	printf("threads (poll %u us): %u frames each way, kicks %llu, interrupts %llu, batches "
+	       "%llu, guest sleeps %u, rx_no_buffer %llu\n",
+	       poll_us, T_FRAMES, (unsigned long long)g.dp.c.kicks,
+	       (unsigned long long)g.dp.c.interrupts, (unsigned long long)g.dp.c.batches, sleeps,
+	       (unsigned long long)g.dp.c.rx_no_buffer);
 	fg_destroy(&g);
 }
 
@@ -511,14 +514,79 @@ static void test_stats(void)
 	fg_destroy(&g);
 }
 
+/*
+ * Busy-polling: after a round that moved a frame the worker leaves the TX kick
+ * unarmed and keeps looking, so the next frame needs no kick; once the window
+ * passes, one round arms the kick again and the guest's next publish asks for one.
+ */
+static void test_busy_poll(void)
+{
+	struct fake_guest g;
+	struct snring_done d[8];
+	uint8_t got[256];
+	const uint32_t len = SNNET_VNET_HDR_LEN + 60;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	g.dp.p.poll_us = 10 * 1000 * 1000; /* far longer than this test takes */
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	const uint64_t kicks0 = g.dp.c.kicks; /* the handshake's */
+	for (unsigned i = 0; i < 4; i++)
+		make_frame(fg_ptr(&g, buf_gpa(i), len), len, i);
+
+	CHECK_EQ(post(&g, 0, buf_gpa(0), len, 0, 0), 0);
+	CHECK(snring_drv_flush(&g.q[0])); /* armed: kick */
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
+
+	/* In the window: no kick asked for, and a round that would block finds the frame. */
+	CHECK_EQ(post(&g, 0, buf_gpa(1), len, 1, 0), 0);
+	CHECK(!snring_drv_flush(&g.q[0]));
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
+	CHECK(memcmp(got, fg_ptr(&g, buf_gpa(1), len), len) == 0);
+	CHECK_EQ(g.dp.c.poll_rounds, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0); /* nothing there: an empty poll round */
+	CHECK_EQ(g.dp.c.poll_rounds, 1);
+	CHECK(g.dp.tx_unarmed);
+
+	/* The window passes: the next round arms the kick before the worker would sleep. */
+	g.dp.poll_until_ns = 0;
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	CHECK(!g.dp.tx_unarmed);
+	CHECK_EQ(post(&g, 0, buf_gpa(2), len, 2, 0), 0);
+	CHECK(snring_drv_flush(&g.q[0]));
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
+
+	CHECK_EQ(reclaim_all(&g, 0, d, 8), 3);
+	CHECK_EQ(g.dp.c.tx_packets, 3);
+	CHECK_EQ(g.dp.c.kicks - kicks0, 2);
+	CHECK_EQ(g.dp.c.protocol_errors, 0);
+
+	/* The guest resets the device mid-window: the worker stops polling and sleeps again. */
+	CHECK(g.dp.tx_unarmed);
+	__atomic_store_n(&g.cfg->status, 0, __ATOMIC_RELEASE);
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK(!g.dp.tx_unarmed);
+	CHECK_EQ(g.dp.poll_until_ns, 0);
+	fg_destroy(&g);
+}
+
 int main(void)
 {
 	test_layout();
 	test_tx();
 	test_tx_backpressure();
+	test_busy_poll();
 	test_rx();
 	test_hostile();
-	test_threads();
+	test_threads(0);
+	test_threads(50);
 	test_stats();
 	return check_summary("test_net");
 }
