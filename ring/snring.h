@@ -307,6 +307,7 @@ struct snring_drv {
 	uint32_t avail_pub;  /* descriptors published */
 	uint32_t used_seen;  /* completions reclaimed */
 	uint32_t used_known; /* completions the device has published, as last read */
+	uint32_t bad_ids;    /* completions with an id out of range: consumed, counted here */
 };
 
 static inline int snring_drv_init(struct snring_drv *q, void *region, const struct snring_config *c,
@@ -450,10 +451,17 @@ static inline int snring_drv_reclaim(struct snring_drv *q, struct snring_done *d
 	d->flags = snring_le16_to_cpu(snring_read_once(&u->flags));
 	d->len = snring_le32_to_cpu(snring_read_once(&u->len));
 	q->used_seen++;
-	return d->id < q->size ? 1 : -EBADMSG;
+	if (d->id < q->size)
+		return 1;
+	q->bad_ids++;
+	return -EBADMSG;
 }
 
-/* Reclaims up to max completions; returns how many, or -EPROTO/-EBADMSG when none. */
+/*
+ * Reclaims up to max completions; returns how many, or -EPROTO/-EBADMSG when none.
+ * A bad id met after good ones ends the batch early; it is consumed and counted in
+ * q->bad_ids either way, so none goes unnoticed.
+ */
 static inline int snring_drv_reclaim_batch(struct snring_drv *q, struct snring_done *d,
 					   uint32_t max)
 {

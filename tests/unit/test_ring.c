@@ -183,6 +183,29 @@ static void expect_bad_desc(uint64_t addr, uint32_t len, uint16_t id, uint16_t f
 	CHECK_EQ(d.id, id);
 	CHECK_EQ(snring_drv_reclaim(&r.drv, &d), 1);
 	CHECK_EQ(d.id, 7);
+	CHECK_EQ(r.drv.bad_ids, id < QSIZE ? 0u : 1u);
+	rig_teardown(&r);
+}
+
+/* A bad completion id after a good one: the batch returns the good one, the bad is counted. */
+static void test_batch_bad_id(void)
+{
+	struct rig r;
+	struct snring_buf b;
+	struct snring_done d[4];
+
+	rig_setup(&r, false);
+	raw_post(&r, 0, WBASE, 64, 7, 0);
+	raw_post(&r, 1, WBASE, 64, QSIZE, 0);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), 0);
+	CHECK_EQ(snring_dev_complete(&r.dev, b.id, 64, 0), 0);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), -ERANGE);
+	CHECK(snring_dev_flush(&r.dev));
+	r.drv.avail = r.drv.avail_pub = 2;
+	CHECK_EQ(snring_drv_reclaim_batch(&r.drv, d, 4), 1);
+	CHECK_EQ(d[0].id, 7);
+	CHECK_EQ(r.drv.bad_ids, 1u);
+	CHECK_EQ(snring_drv_reclaim_batch(&r.drv, d, 4), 0);
 	rig_teardown(&r);
 }
 
@@ -315,6 +338,7 @@ int main(void)
 	test_roundtrip();
 	test_need_event();
 	test_bad_descriptors();
+	test_batch_bad_id();
 	test_bad_indices();
 	test_broken();
 	test_init_errors();
