@@ -209,6 +209,7 @@ start=$(date +%s.%N)
 stalled=0
 if [ "$interactive" = 1 ]; then
 	size=$(stty size 2>/dev/null || true)
+	[[ $size =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] || size= # a pty of 0x0 (script(1)) has no size
 	[ -n "$size" ] && append+=" rig.rows=${size% *} rig.cols=${size#* }"
 	# No QEMU mux: every key, Ctrl-A and Ctrl-C included, goes to L1's console and so to snvmm.
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
