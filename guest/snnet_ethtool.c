@@ -89,6 +89,8 @@ static void snnet_get_strings(struct net_device *nd, u32 sset, u8 *data)
 
 static void snnet_get_ethtool_stats(struct net_device *nd, struct ethtool_stats *es, u64 *data)
 {
+	if (netif_running(nd))
+		snnet_tx_sync(netdev_priv(nd));
 	snnet_read_stats(netdev_priv(nd), data);
 }
 

@@ -421,7 +421,7 @@ static int snnet_probe(struct platform_device *pdev)
 	u64_stats_init(&p->stats[SNNET_G_RX].syncp);
 	u64_stats_init(&p->stats[SNNET_G_IRQ].syncp);
 	INIT_DELAYED_WORK(&p->refill_work, snnet_rx_refill_work);
-	timer_setup(&p->tx_timer, snnet_tx_timer, 0);
+	timer_setup(&p->tx_timer, snnet_tx_timer, TIMER_DEFERRABLE);
 
 	if (!devm_request_mem_region(dev, mem->start, resource_size(mem), SNNET_DRV_NAME))
 		return dev_err_probe(dev, -EBUSY, "region %pR: busy\n", mem);

@@ -46,7 +46,8 @@
 
 /*
  * TX completions are reclaimed without interrupts (next xmit, NAPI); this
- * timer bounds how long the last skbs of a burst wait when neither comes.
+ * deferrable timer reclaims the last skbs of a burst at the vCPU's next wake-up
+ * when neither comes.
  */
 #define SNNET_TX_RECLAIM_DELAY max_t(unsigned long, HZ / 100, 1)
 
@@ -175,6 +176,7 @@ int snnet_tx_want_irq(struct snnet_priv *p);
 void snnet_tx_drop_all(struct snnet_priv *p);
 void snnet_tx_timer(struct timer_list *t);
 bool snnet_tx_rearm(struct snnet_priv *p);
+void snnet_tx_sync(struct snnet_priv *p);
 
 /* snnet_rx.c */
 int snnet_rx_poll(struct snnet_priv *p, int budget);

@@ -189,8 +189,10 @@ bool snnet_tx_rearm(struct snnet_priv *p)
 
 /*
  * The skbs in flight were orphaned, so nobody waits for them: the timer only
- * keeps the last ones of a burst from lingering (and the counters, which
- * count at reclaim, from lagging) when no xmit or NAPI poll follows.
+ * keeps the last ones of a burst from lingering when no xmit or NAPI poll
+ * follows. It is deferrable (snnet_probe): an idle vCPU is not woken for it,
+ * because a wake-up costs a guest several exits (timer programming, HLT, EOI)
+ * and, with sparse traffic such as ping, would come once per packet.
  */
 static void snnet_tx_arm_timer(struct snnet_priv *p)
 {
@@ -282,6 +284,21 @@ void snnet_tx_poll(struct snnet_priv *p, int budget)
 	if (!netif_tx_queue_stopped(txq))
 		snnet_tx_arm_timer(p);
 	__netif_tx_unlock(txq);
+}
+
+/*
+ * Reclaims what the device completed so far, from process context: ethtool -S
+ * calls it so the counters (which count at reclaim) are exact when read, though
+ * the deferrable tx_timer may not have run in an idle guest. Caller holds rtnl
+ * and the interface is up, so the rings are live.
+ */
+void snnet_tx_sync(struct snnet_priv *p)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(p->ndev, 0);
+
+	__netif_tx_lock_bh(txq);
+	snnet_tx_reclaim(p, 0);
+	__netif_tx_unlock_bh(txq);
 }
 
 /* After the device was reset (or will never read again): frees every posted skb. */
