@@ -348,7 +348,8 @@ static inline int snring_drv_post(struct snring_drv *q, const struct snring_buf 
 
 	if (b->len == 0 || b->len > q->max_len || b->id >= q->size ||
 	    (b->flags & ~SNRING_DESC_F_KNOWN) ||
-	    ((b->flags & SNRING_DESC_F_INDIRECT) && b->len % sizeof(struct snring_desc)))
+	    ((b->flags & SNRING_DESC_F_INDIRECT) &&
+	     (b->len % sizeof(struct snring_desc) || b->addr % sizeof(struct snring_desc))))
 		return -EINVAL;
 	if (q->avail - q->used_seen >= q->size)
 		return -ENOSPC;
@@ -653,6 +654,9 @@ static inline int snring__dev_fetch(struct snring_dev *q, struct snring_buf *b)
 		/* Only the table's shape here; its segments are checked by snring_dev_segments().
 		 */
 		if (!q->max_indirect)
+			return -EINVAL;
+		/* Entries are read as struct snring_desc in place: they must be aligned. */
+		if (b->addr % sizeof(struct snring_desc))
 			return -EINVAL;
 		if (b->len == 0 || b->len % sizeof(struct snring_desc) ||
 		    b->len / sizeof(struct snring_desc) > q->max_indirect)
