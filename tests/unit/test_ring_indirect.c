@@ -82,6 +82,19 @@ static void test_good(void)
 	rig_teardown(&r);
 }
 
+/* Publishes an indirect descriptor the driver helpers would refuse, as a hostile guest does. */
+static void raw_indirect(struct rig *r, uint64_t addr, uint32_t len)
+{
+	struct snring_desc *d = &r->drv.desc[r->drv.avail & r->drv.mask];
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->id = htole16(1);
+	d->flags = htole16(SNRING_DESC_F_INDIRECT);
+	r->drv.avail++;
+	snring_drv_flush(&r->drv);
+}
+
 static void test_bad(void)
 {
 	struct rig r;
@@ -124,25 +137,13 @@ static void test_bad(void)
 	b = (struct snring_buf){.addr = WBASE + 0x1000, .len = 24, .id = 1};
 	b.flags = SNRING_DESC_F_INDIRECT;
 	CHECK_EQ(snring_drv_post(&r.drv, &b), -EINVAL); /* the driver helper refuses too */
-	struct snring_desc *d = &r.drv.desc[r.drv.avail & r.drv.mask];
-	d->addr = htole64(WBASE + 0x1000);
-	d->len = htole32(24);
-	d->id = htole16(1);
-	d->flags = htole16(SNRING_DESC_F_INDIRECT);
-	r.drv.avail++;
-	snring_drv_flush(&r.drv);
+	raw_indirect(&r, WBASE + 0x1000, 24);
 	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), -EMSGSIZE);
 	/* A table not 16-byte aligned (found by the fuzzer: entries are read in place). */
 	b = (struct snring_buf){.addr = WBASE + 0x1001, .len = 16, .id = 1};
 	b.flags = SNRING_DESC_F_INDIRECT;
 	CHECK_EQ(snring_drv_post(&r.drv, &b), -EINVAL);
-	d = &r.drv.desc[r.drv.avail & r.drv.mask];
-	d->addr = htole64(WBASE + 0x1001);
-	d->len = htole32(16);
-	d->id = htole16(1);
-	d->flags = htole16(SNRING_DESC_F_INDIRECT);
-	r.drv.avail++;
-	snring_drv_flush(&r.drv);
+	raw_indirect(&r, WBASE + 0x1001, 16);
 	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), -EINVAL);
 	errs += 3;
 	CHECK_EQ(snring_dev_errors(&r.dev), errs);
