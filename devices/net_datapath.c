@@ -405,10 +405,13 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 {
 	struct epoll_event ev[4];
 	bool kicked = false, tx = false, rx = false, tap_in = false, more = dp->more;
-	uint64_t t = dp->p.poll_us ? now_ns() : 0;
-	uint64_t moved = counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets);
+	uint64_t t = 0, moved = 0;
 	int n;
 
+	if (dp->p.poll_us) {
+		t = now_ns();
+		moved = counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets);
+	}
 	/* A broken TX queue is never armed again: nothing to wait for there. */
 	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_TX]))
 		dp->tx_unarmed = false;
