@@ -27,6 +27,7 @@ for k in build/debian/boot/vmlinuz-*; do :; done
 initrd=initramfs/initramfs.cpio.gz
 netcheck=$(pwd)/build/e2e/netcheck
 guest=10.0.2.15
+cr=$(printf '\r')
 # iproute2's ip by path: busybox sh would run its own applet, which lacks tuntap and -s.
 ipr=/usr/sbin/ip
 [ -x $ipr ] || ipr=/sbin/ip
@@ -122,7 +123,9 @@ boot() {
 	n=0
 	spids=
 	while :; do
-		steps=$(tr -d '\r' <"$tmp/$cur.raw" | sed -n 's/^NETSYNC \([a-z-]*\)$/\1/p')
+		# Only whole lines: the console may hold half of one ("NETSYNC tcp-ou"); the guest's
+		# tty ends each line with CR LF, so a step name followed by CR is complete.
+		steps=$(sed -n "s/^NETSYNC \([a-z-]*\)$cr\$/\1/p" "$tmp/$cur.raw")
 		for s in $(echo "$steps" | sed -n "$((n + 1)),\$p"); do
 			n=$((n + 1))
 			echo "e2e-net: $cur: step $s at $(since "$t0")s"

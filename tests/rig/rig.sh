@@ -10,6 +10,7 @@
 #                         SCRIPT [FILES...]
 #   --extras       also put qemu-system-x86_64 (+ firmware), iperf3 and perf into L1
 #   --interactive  SCRIPT gets the console (stdin attached); for `make run`
+# RIG_L1_APPEND adds to L1's kernel command line (experiments).
 # The L1 console streams to stdout and to build/rig/last.log. Statuses: SCRIPT's own; 124 when
 # the timeout expired or L1 stopped (no heartbeat; where its CPUs were: build/rig/stall.txt);
 # 125 when the rig itself failed (no marker, QEMU error, missing input).
@@ -200,7 +201,7 @@ log=$rigdir/last.log
 # An oops, soft lockup or RCU stall in L1 ends the run at once with every CPU's backtrace;
 # nokaslr keeps L1's addresses the same from run to run.
 append="console=ttyS0 quiet panic=-1 oops=panic nokaslr softlockup_panic=1 softlockup_all_cpu_backtrace=1"
-append+=" sysctl.kernel.panic_on_rcu_stall=1"
+append+=" sysctl.kernel.panic_on_rcu_stall=1 ${RIG_L1_APPEND:-}"
 # Features the EPYC model lists but TCG lacks are dropped so QEMU does not warn about each.
 cpu=EPYC,+svm,+npt,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-nrip-save,-xsavec
 qemu_args=(-accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "$mem" -M q35
