@@ -107,9 +107,10 @@ cp tests/e2e/net-guest.sh "$tmp/layer/net-guest.sh"
 (cd "$tmp/layer" && echo net-guest.sh | cpio -o -H newc 2>/dev/null) | gzip >"$tmp/layer.gz"
 cat "$initrd" "$tmp/layer.gz" >"$tmp/initrd"
 
-# boot NAME CPUS MODE [NETOPTS]: runs the guest half in MODE (NETOPTS: more --net settings), doing the host's part of each step when the
-# guest announces it; leaves $tmp/NAME.out (console), $tmp/NAME.flat (stats), $tmp/NAME.STEP.host,
-# and sets $status, $secs and $cur=NAME for the checks.
+# boot NAME CPUS MODE [NETOPTS]: runs the guest half in MODE (NETOPTS: more --net settings),
+# doing the host's part of each step when the guest announces it; leaves $tmp/NAME.out
+# (console), $tmp/NAME.flat (stats), $tmp/NAME.STEP.host, and sets $status, $secs and $cur=NAME
+# for the checks.
 boot() {
 	cur=$1
 	tap0_before=$(tapv rx_packets) tap1_before=$(tapv rx_bytes) tap2_before=$(tapv tx_packets) \
@@ -255,16 +256,17 @@ suite_full() {
 # The worker busy-polling: no kick while it looks; data and counters as exact as ever. The window
 # is 1 ms because under the rig's TCG one worker round can take longer than a native 50 us.
 suite_poll() {
-	boot poll 1 poll poll=1000
+	o=poll=1000
+	boot poll 1 poll $o
 	pl=$(grep 'packet loss' "$tmp/poll.out" | head -n1)
 	[ "$(grc ping-out)" = 0 ] && echo "$pl" | grep -q ' 0% packet loss'
-	check "poll=1000: guest pings 10.0.2.1: 50 at 20 ms, 0% loss" $? "${pl##*, }"
-	check_pair "poll=1000: TCP guest->host: $bytes seeded bytes arrive identical" \
+	check "$o: guest pings 10.0.2.1: 50 at 20 ms, 0% loss" $? "${pl##*, }"
+	check_pair "$o: TCP guest->host: $bytes seeded bytes arrive identical" \
 		"netcheck: tcp-send" tcp-out
-	check_pair "poll=1000: TCP host->guest: $bytes seeded bytes arrive identical" \
+	check_pair "$o: TCP host->guest: $bytes seeded bytes arrive identical" \
 		"netcheck: tcp-recv" tcp-in
 	[ "$(sv poll_rounds)" -gt 0 ] 2>/dev/null
-	check "poll=1000: the worker busy-polled" $? \
+	check "$o: the worker busy-polled" $? \
 		"poll_rounds $(sv poll_rounds); kicks $(sv kicks) for $(sv tx_packets) TX packets"
 	counters
 }
