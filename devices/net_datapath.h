@@ -54,9 +54,8 @@ struct net_dp {
 	bool tx_blocked;  /* the tap said EAGAIN: wait for EPOLLOUT */
 	bool rx_wait_buf; /* no RX buffer: the tap is ignored until an RX kick */
 	bool more;	  /* a budget ran out: poll again without sleeping */
-	bool raise_irq;
-	bool polling;	 /* inside a busy-poll window: TX is watched, not armed */
-	bool tx_unarmed; /* TX went idle while polling: arm it before sleeping */
+	bool polling;	  /* inside a busy-poll window: TX is watched, not armed */
+	bool tx_unarmed;  /* TX went idle while polling: arm it before sleeping */
 	uint64_t poll_until_ns;
 	bool broken_told[2];
 	uint32_t errors_seen[2];

@@ -172,7 +172,6 @@ void snnet_ids_reset(struct snnet_ids *ids, u32 size);
 /* snnet_tx.c */
 netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev);
 void snnet_tx_poll(struct snnet_priv *p, int budget);
-int snnet_tx_want_irq(struct snnet_priv *p);
 void snnet_tx_drop_all(struct snnet_priv *p);
 void snnet_tx_timer(struct timer_list *t);
 bool snnet_tx_rearm(struct snnet_priv *p);

@@ -157,18 +157,38 @@ static int snnet_tx_post(struct snnet_priv *p, struct sk_buff *skb)
 }
 
 /*
- * Asks for an interrupt at the next TX completion. Only a stopped queue asks:
+ * Wake only with half the ring free, so a full ring does not stop/wake per
+ * packet, and one TX interrupt covers half a ring.
+ */
+static u32 snnet_tx_wake_room(const struct snnet_priv *p)
+{
+	return max_t(u32, p->geo.queue_size / 2, 1);
+}
+
+static bool snnet_tx_can_wake(const struct snnet_priv *p)
+{
+	u32 want = snnet_tx_wake_room(p);
+
+	return p->tx_ids.nfree >= want && snring_drv_free(&p->tx) >= want;
+}
+
+/*
+ * Asks for an interrupt once enough TX completions are back to wake the
+ * queue, not at the first: one interrupt per half ring, and the device
+ * still has the rest to send while we refill. Only a stopped queue asks:
  * otherwise completions are reclaimed by the next xmit, by NAPI when it runs
  * for RX, or by tx_timer, and an interrupt per kick would cost several exits
- * for nothing. >0: completions are already waiting.
+ * for nothing. >0: those completions are already waiting.
  */
-int snnet_tx_want_irq(struct snnet_priv *p)
+static int snnet_tx_want_irq(struct snnet_priv *p)
 {
+	u32 want = snnet_tx_wake_room(p);
+	u32 room = min_t(u32, p->tx_ids.nfree, snring_drv_free(&p->tx));
 	int r;
 
 	if (snnet_broken(p))
 		return 0;
-	r = snring_drv_want_irq(&p->tx);
+	r = snring_drv_want_irq_after(&p->tx, want > room ? want - room : 1);
 	if (r < 0)
 		snnet_mark_broken(p, "TX used index ran ahead of avail");
 	return r;
@@ -260,14 +280,6 @@ netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 		snnet_tx_kick(p);
 	snnet_tx_arm_timer(p);
 	return NETDEV_TX_OK;
-}
-
-/* Wake only with a quarter of the ring free, so a full ring does not stop/wake per packet. */
-static bool snnet_tx_can_wake(const struct snnet_priv *p)
-{
-	u32 want = max_t(u32, p->geo.queue_size / 4, 1);
-
-	return p->tx_ids.nfree >= want && snring_drv_free(&p->tx) >= want;
 }
 
 /* NAPI's share of TX: reclaim and wake a stopped queue. */

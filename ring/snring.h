@@ -479,6 +479,32 @@ static inline int snring_drv_reclaim_batch(struct snring_drv *q, struct snring_d
 }
 
 /*
+ * Delayed re-enable (virtio's enable_cb_delayed): asks for an interrupt once n
+ * more completions are published, then re-checks. n is clamped to what is in
+ * flight, so the interrupt always comes. A driver that refills a ring asks
+ * for one when enough room is back rather than at the first completion: it
+ * wakes once per chunk, and the device still has work meanwhile. Returns 0
+ * when it is safe to wait, >0 (completions ready) when n of them are already
+ * there, -EPROTO on a bad index.
+ */
+static inline int snring_drv_want_irq_after(struct snring_drv *q, uint32_t n)
+{
+	uint32_t inflight = q->avail_pub - q->used_seen;
+	int r;
+
+	if (n > inflight)
+		n = inflight;
+	if (n == 0)
+		n = 1;
+	if (q->used_known - q->used_seen >= n)
+		return (int)(q->used_known - q->used_seen);
+	/* [B8] full fence between writing irq_at and re-reading used; pairs with [B7]. */
+	snring_store_sc(&q->mine->irq_at, snring_cpu_to_le32(q->used_seen + n - 1));
+	r = snring__drv_took_used(q, snring_le32_to_cpu(snring_load_sc(&q->theirs->used)));
+	return r < 0 || (uint32_t)r >= n ? r : 0;
+}
+
+/*
  * NAPI-style re-enable: asks for an interrupt at the next completion, then
  * re-checks. Returns 0 when it is safe to wait for the interrupt, >0 when
  * completions arrived meanwhile (keep polling), -EPROTO on a bad index.
@@ -487,11 +513,7 @@ static inline int snring_drv_reclaim_batch(struct snring_drv *q, struct snring_d
  */
 static inline int snring_drv_want_irq(struct snring_drv *q)
 {
-	if (q->used_seen != q->used_known)
-		return (int)(q->used_known - q->used_seen);
-	/* [B8] full fence between writing irq_at and re-reading used; pairs with [B7]. */
-	snring_store_sc(&q->mine->irq_at, snring_cpu_to_le32(q->used_seen));
-	return snring__drv_took_used(q, snring_le32_to_cpu(snring_load_sc(&q->theirs->used)));
+	return snring_drv_want_irq_after(q, 1);
 }
 
 /* ---- Device side (host): consumes descriptors, posts completions ---- */

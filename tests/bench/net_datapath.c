@@ -125,8 +125,11 @@ static struct result ring_run(int fd, uint32_t len, uint64_t max, double secs)
 			done += (uint64_t)n;
 			continue;
 		}
-		/* Nothing to reclaim: sleep for the interrupt, NAPI style. */
-		if (snring_drv_want_irq(&g.q[0]) == 0) {
+		/*
+		 * Nothing to reclaim: sleep for the interrupt, NAPI style, asking for it
+		 * once half the ring is back, as the guest driver does.
+		 */
+		if (snring_drv_want_irq_after(&g.q[0], SNNET_QUEUE_SIZE / 2) == 0) {
 			struct pollfd p = {.fd = g.irq, .events = POLLIN};
 			poll(&p, 1, 1000);
 			fg_irqs(&g);

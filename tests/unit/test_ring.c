@@ -147,6 +147,48 @@ static void test_roundtrip(void)
 	rig_teardown(&r);
 }
 
+/* A delayed interrupt request fires at the n-th completion, not before, and never past what is in
+ * flight. */
+static void test_want_irq_after(void)
+{
+	struct rig r;
+	struct snring_buf b, got[QSIZE];
+	struct snring_done d[QSIZE];
+
+	rig_setup(&r, true);
+	for (uint16_t i = 0; i < 8; i++) {
+		b = (struct snring_buf){
+		    .addr = WBASE + i * 256u, .len = 256, .id = i, .flags = SNRING_DESC_F_WRITE};
+		CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	}
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue_batch(&r.dev, got, QSIZE), 8);
+	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 3), 0);
+	for (uint16_t i = 0; i < 2; i++) {
+		CHECK_EQ(snring_dev_complete(&r.dev, i, 1, 0), 0);
+		CHECK(!snring_dev_flush(&r.dev)); /* completions 1 and 2: not yet */
+	}
+	/* Two are ready but three were asked for: still safe to wait. */
+	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 3), 0);
+	CHECK_EQ(snring_dev_complete(&r.dev, 2, 1, 0), 0);
+	CHECK(snring_dev_flush(&r.dev));		   /* the third */
+	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 3), 3); /* already there: reclaim */
+	CHECK_EQ(snring_drv_reclaim_batch(&r.drv, d, QSIZE), 3);
+	/* Asking for more than is in flight (5) waits for the last one only. */
+	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 100), 0);
+	for (uint16_t i = 3; i < 7; i++) {
+		CHECK_EQ(snring_dev_complete(&r.dev, i, 1, 0), 0);
+		CHECK(!snring_dev_flush(&r.dev));
+	}
+	CHECK_EQ(snring_dev_complete(&r.dev, 7, 1, 0), 0);
+	CHECK(snring_dev_flush(&r.dev));
+	CHECK_EQ(snring_drv_reclaim_batch(&r.drv, d, QSIZE), 5);
+	/* A device whose used index runs ahead is caught here too. */
+	rig_q(&r)->dev.used = htole32(100);
+	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 2), -EPROTO);
+	rig_teardown(&r);
+}
+
 static void test_need_event(void)
 {
 	CHECK(snring_need_event(5, 6, 5));
@@ -336,6 +378,7 @@ int main(void)
 {
 	test_layout();
 	test_roundtrip();
+	test_want_irq_after();
 	test_need_event();
 	test_bad_descriptors();
 	test_batch_bad_id();
