@@ -92,8 +92,21 @@ static int handle_shutdown(struct vcpu *v)
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 
-	/* Where it died is most of what anyone debugging a triple fault needs. */
-	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0 && ioctl(v->fd, KVM_GET_SREGS, &sregs) == 0)
+	/*
+	 * Where it died is most of what anyone debugging a triple fault needs. On
+	 * AMD, KVM has already INITed the vCPU (the VMCB is undefined after a
+	 * shutdown intercept), so what we read is the reset state: say so rather
+	 * than print it as the crash site.
+	 */
+	bool have =
+	    ioctl(v->fd, KVM_GET_REGS, &regs) == 0 && ioctl(v->fd, KVM_GET_SREGS, &sregs) == 0;
+
+	if (have && regs.rip == 0xfff0 && sregs.cs.selector == 0xf000 && !(sregs.cr0 & 1))
+		fprintf(stderr,
+			"snvmm: vcpu%u: guest triple fault (shutdown); registers lost: KVM reset "
+			"the vCPU at the shutdown (AMD SVM does)\n",
+			v->id);
+	else if (have)
 		fprintf(stderr,
 			"snvmm: vcpu%u: guest triple fault (shutdown) at rip 0x%llx rsp 0x%llx "
 			"cs 0x%x cr0 0x%llx cr2 0x%llx cr3 0x%llx idt 0x%llx/%u\n",

@@ -92,6 +92,7 @@ bench_vmm() {
 	tunctl -t "$tap" >/dev/null && ip addr add 10.0.2.1/24 dev "$tap" && ip link set "$tap" up ||
 		{ echo "bench-net: cannot set up $tap"; tap=; return 1; }
 	rm -f "$tmp/$vmm" "$tmp/$vmm".* # a second attempt starts afresh
+	[ -w /sys/kernel/tracing/trace ] && : >/sys/kernel/tracing/trace # rig-shutdown-rips: ours only
 	log=$tmp/$vmm.console
 	: >"$log"
 	if [ "$vmm" != "${vmm#snvmm}" ]; then
@@ -149,6 +150,8 @@ bench_vmm() {
 	vrc=$?
 	echo "bench-net: $vmm: VMM exited $vrc"
 	[ "$vrc" = 5 ] && tail -n 8 "$tmp/$vmm.err" | sed 's/^/  ! /' # snvmm: where it crashed
+	# Any VMM's guest: QEMU (-no-reboot) exits 0 after a triple fault, so ask L1's KVM.
+	command -v rig-shutdown-rips >/dev/null && rig-shutdown-rips
 	vmm_pid=
 	tunctl -d "$tap" >/dev/null
 	tap=

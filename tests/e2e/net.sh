@@ -321,6 +321,7 @@ if [ "$fail" != 0 ]; then
 	# A crashed guest (status 5) has been the nested KVM's doing in the rig: L1's log says so.
 	echo "e2e-net: this host's kernel log:"
 	dmesg 2>/dev/null | tail -n 15 | sed 's/^/  ! /'
+	command -v rig-shutdown-rips >/dev/null && rig-shutdown-rips
 fi
 echo "e2e-net: $pass passed, $fail failed"
 [ "$fail" = 0 ]

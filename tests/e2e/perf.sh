@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # snvmm's own exit counts (--stats-json) against KVM's tracepoints (perf stat), on a host whose
 # KVM is VMX/SVM so that every tracepoint fires: the rig's L1 (tests/rig/rig.sh --extras
-# tests/e2e/perf.sh build/guests/exits.bin tests/guests/exits.S; make check-e2e does this) or
-# such a host directly. Two guests: the exits micro-guest (exact counts, from its header) in a
-# network namespace made here, and Debian's kernel booting to our init and powering off.
+# tests/e2e/perf.sh build/guests/exits.bin tests/guests/exits.S build/guests/triple-fault.bin;
+# make check-e2e does this) or such a host directly. Guests: the exits micro-guest (exact
+# counts, from its header) in a network namespace made here, Debian's kernel booting to our init
+# and powering off, and the triple-fault micro-guest (where did it die).
 # POSIX sh: L1 has busybox, no python. E2E_TIMEOUT bounds each guest (seconds, default 300).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/perf-lib.sh
@@ -137,6 +138,37 @@ samples=$(sed -n 's/.*Total Samples:\([0-9]*\),.*/\1/p' "$tmp/kvm.txt" | head -n
 	why "perf kvm stat report: Total Samples '$samples', want KVM's exits counter $k_exits - 1"
 [ ! -s "$tmp/why" ]
 result $? "perf kvm stat record/report on snvmm: $samples exits (KVM: $k_exits)"
+
+# 4. A triple fault says where the guest was. Where KVM resets the vCPU at the shutdown before
+# snvmm can read it (SVM), snvmm says the registers are lost, and in the rig L1's trace of the
+# shutdown exit has the rip instead (tests/rig/rig-shutdown-rips). The ud2 of
+# tests/guests/triple-fault.S (loaded at 1 MiB) is at 0x100007.
+tf=build/guests/triple-fault.bin
+rip=0x100007
+if [ -e "$tf" ]; then
+	timeout 60 ./snvmm --raw "$tf" </dev/null >"$tmp/tf.out" 2>&1
+	status=$?
+	[ "$status" = 5 ] || why "status $status, want 5 (crash)"
+	if grep -q 'registers lost' "$tmp/tf.out"; then
+		if command -v rig-shutdown-rips >/dev/null; then
+			rig-shutdown-rips >"$tmp/tf.rips" 2>&1
+			grep -q "reason shutdown rip $rip " "$tmp/tf.rips" ||
+				{ why "L1's shutdown trace lacks rip $rip:"; sed 's/^/| /' "$tmp/tf.rips" >>"$tmp/why"; }
+			where="registers lost; L1's trace: rip $rip"
+		else
+			where="registers lost (no shutdown trace outside the rig)"
+		fi
+	else
+		grep -q "at rip $rip " "$tmp/tf.out" ||
+			{ why "no 'at rip $rip' in snvmm's report:"; sed 's/^/| /' "$tmp/tf.out" >>"$tmp/why"; }
+		where="snvmm: at rip $rip"
+	fi
+	[ ! -s "$tmp/why" ]
+	result $? "triple-fault micro-guest: status 5, $where"
+else
+	why "missing $tf"
+	result 1 "triple-fault micro-guest"
+fi
 
 echo "e2e-perf: $pass passed, $fail failed"
 [ "$fail" = 0 ]

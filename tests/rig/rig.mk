@@ -14,7 +14,7 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh
 # iperf3 load. rig.sh makes such an L1 panic or be declared stopped within about a minute, so a
 # repeat costs little; a real failure fails every attempt. A suite that fails 3 times fails.
 RIG_E2E = tests/rig/rig.sh --extras --timeout 600
-check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK)
+check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(BUILD)/guests/triple-fault.bin
 	tests/e2e/bad-input.sh
 	@if [ "$$(tests/rig/kvm-kind.sh)" = hw ]; then \
 		echo "check-e2e: /dev/kvm has VMX/SVM: booting guests directly"; \
@@ -22,7 +22,8 @@ check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK)
 	else \
 		echo "check-e2e: no VMX/SVM here: booting guests inside the nested rig"; \
 		for t in "tests/e2e/all.sh $(NETCHECK)" \
-			 "tests/e2e/perf.sh $(BUILD)/guests/exits.bin tests/guests/exits.S"; do \
+			 "tests/e2e/perf.sh $(BUILD)/guests/exits.bin tests/guests/exits.S \
+			  $(BUILD)/guests/triple-fault.bin"; do \
 			for try in 1 2 3; do \
 				$(RIG_E2E) $$t && continue 2; \
 				echo "check-e2e: RIG RUN FAILED (status $$?, attempt $$try of 3): $$t" >&2; \

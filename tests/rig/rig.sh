@@ -106,7 +106,7 @@ fi
 base=$rigdir/l1-base.cpio.gz
 key=$(
 	cat tests/rig/l1-init
-	stat_key "$holder" /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$0"
+	stat_key "$holder" tests/rig/rig-shutdown-rips /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$0"
 	for m in $l1_modules; do stat_key "$mods/$m"; done
 )
 if ! layer_fresh "$base" "$key"; then
@@ -118,6 +118,7 @@ if ! layer_fresh "$base" "$key"; then
 	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$st/bin/$a"; done
 	install -m 0755 tests/rig/l1-init "$st/init"
 	install -m 0755 "$holder" "$st/rig/kvm-hold"
+	install -m 0755 tests/rig/rig-shutdown-rips "$st/bin/rig-shutdown-rips"
 	for m in $l1_modules; do
 		cp "$mods/$m" "$st/lib/modules/" || die "missing module $m"
 		basename "$m" >>"$st/rig/modules"
