@@ -3,16 +3,20 @@
  * The NIC datapath. One thread serves both queues and the tap, so no lock is
  * needed anywhere: the rings are SPSC with the guest, and the tap fd is ours.
  *
- * TX: dequeue up to NET_BATCH descriptors, write each frame from guest
- * memory straight to the tap (writev when it is scattered), complete, flush once per batch. When
- * the ring is empty, re-arm the kick (kick_at) and re-check before sleeping. A tap that says EAGAIN
- * keeps the rest of the batch here and we wait for EPOLLOUT. RX: while the tap is readable, read
- * each frame straight into the next posted buffer. With no buffer posted the frame stays in the tap
- * and the tap leaves the epoll set until the guest posts more (its RX kick). Interrupts: an eventfd
- * write as soon as a flush finds the guest asked for one (irq_at), not at the end of the round: a
- * guest waiting to refill a ring it asked to hear about half-way through
- * (snring_drv_want_irq_after) then refills while we still work on the rest, instead of taking turns
- * with us. Each request the guest makes still fires once.
+ * TX: dequeue up to NET_BATCH descriptors, writev each frame from guest
+ * memory straight to the tap, complete, flush once per batch. When the ring
+ * is empty, re-arm the kick (kick_at) and re-check before sleeping. A tap
+ * that says EAGAIN keeps the rest of the batch here and we wait for EPOLLOUT.
+ *
+ * RX: while the tap is readable, readv each frame straight into the next
+ * posted buffer. With no buffer posted the frame stays in the tap and the
+ * tap leaves the epoll set until the guest posts more (its RX kick).
+ *
+ * Interrupts: an eventfd write as soon as a flush finds the guest asked for
+ * one (irq_at), not at the end of the round. A guest that asked to hear when
+ * half its TX ring is back (snring_drv_want_irq_after) then refills while we
+ * still send the rest, instead of the two of us taking turns. Each request
+ * the guest makes still fires once.
  */
 #include "net_datapath.h"
 #include "stats.h"
@@ -226,9 +230,7 @@ static void tx_send(struct net_dp *dp)
 		ssize_t w;
 
 		if (n >= 0) {
-			/* write(2) skips importing an iovec: ~20% of a small frame's cost. */
-			w = n == 1 ? write(dp->p.tap_fd, dp->iov[0].iov_base, dp->iov[0].iov_len)
-				   : writev(dp->p.tap_fd, dp->iov, n);
+			w = writev(dp->p.tap_fd, dp->iov, n);
 			counter_inc(&dp->c.syscalls);
 			if (w < 0 && errno == EAGAIN) {
 				dp->tx_blocked = true;
@@ -320,8 +322,7 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 		n = buf_iov(dp, q, &b, true, &total);
 		if (n < 0)
 			continue;
-		got = n == 1 ? read(dp->p.tap_fd, dp->iov[0].iov_base, dp->iov[0].iov_len)
-			     : readv(dp->p.tap_fd, dp->iov, n);
+		got = readv(dp->p.tap_fd, dp->iov, n);
 		counter_inc(&dp->c.syscalls);
 		if (got < 0) {
 			if (errno != EAGAIN)
