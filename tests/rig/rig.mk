@@ -8,11 +8,12 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh
 # bad-input needs no KVM; the boot and net suites (tests/e2e/all.sh) and the perf cross-check run
 # directly on a VMX/SVM host, else inside the rig, whose --extras put iperf3 and perf into L1.
 #
-# In the rig only, a failed run is repeated up to twice, saying so loudly: nested SVM emulated
-# by TCG crashes now and then whatever VMM runs in L1 (QEMU as L2's VMM too): an L1 oops in a
-# vCPU thread with an L2 GS base loaded in L1 (about 1 run in 10), a guest triple fault under
-# iperf3 load. rig.sh makes such an L1 panic or be declared stopped within about a minute, so a
-# repeat costs little; a real failure fails every attempt. A suite that fails 3 times fails.
+# In the rig only, a failed run is repeated up to twice, saying so loudly. Nested SVM emulated
+# by TCG is flaky: an L1 oops in a vCPU thread with an L2 GS base loaded in L1 (seen with QEMU
+# as L2's VMM too), an L1 that stalls or soft-locks. And now and then an snvmm guest
+# triple-faults under iperf3 load (cause still open: README, "The rig"). rig.sh makes a broken
+# L1 panic or be declared stopped within about a minute, so a repeat costs little; a real
+# failure fails every attempt. A suite that fails 3 times fails.
 RIG_E2E = tests/rig/rig.sh --extras --timeout 600
 check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(BUILD)/guests/triple-fault.bin
 	tests/e2e/bad-input.sh
