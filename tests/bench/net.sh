@@ -158,9 +158,9 @@ bench_vmm() {
 	[ -n "$up" ] && [ "$vrc" = 0 ] && ! grep -q '^[a-z0-9_]*\.status [1-9]' "$tmp/$vmm"
 }
 
-# A VMM whose guest crashed or whose phase failed is measured once more (the rig's nested SVM
-# under TCG is flaky, and snvmm guests have triple-faulted under load: README, "The rig").
-# Its figures are then the second attempt's.
+# A VMM whose guest crashed or whose phase failed is measured once more: the rig's nested SVM
+# under TCG is flaky, and guests of both VMMs have triple-faulted under load (README, "The
+# rig"). Its figures are then the second attempt's.
 failed=0
 for v in $vmms; do
 	bench_vmm "$v" && continue
