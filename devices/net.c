@@ -4,7 +4,10 @@
  * sees as its own memory slot, two doorbell ports KVM turns into eventfd
  * signals, one interrupt raised through an irqfd, the tap, and the worker
  * thread that runs the datapath (net_datapath.c). No vCPU ever exits to this
- * process for the NIC: kicks and interrupts stay in the kernel.
+ * process for the NIC: kicks and interrupts stay in the kernel. The interrupt
+ * is an IOAPIC pin to the guest, but once its driver has programmed the pin
+ * we route the irqfd as the same MSI (vm_irq_route_as_msi): KVM then injects
+ * it from our eventfd write, without a hop through a kernel worker thread.
  */
 #include "device.h"
 #include "layout.h"
@@ -22,6 +25,9 @@
 #include <unistd.h>
 
 struct net {
+	struct vm *vm;
+	uint32_t gsi;
+	bool route_warned;
 	const char *tap_name;
 	int tap_fd, mem_fd, kick_fd[2], irq_fd;
 	void *shared;
@@ -42,6 +48,21 @@ static int net_set_offload(void *ctx, uint32_t gf)
 
 	return tap_set_offload(n->tap_fd, n->tap_name, gf & SNNET_F_GUEST_CSUM,
 			       gf & SNNET_F_GUEST_TSO4, gf & SNNET_F_GUEST_TSO6);
+}
+
+/* The worker thread, as the guest starts the device: by then its IOAPIC pin is programmed. */
+static int net_route_irq(void *ctx)
+{
+	struct net *n = ctx;
+	int r = vm_irq_route_as_msi(n->vm, n->gsi);
+
+	if (r < 0 && !n->route_warned) {
+		n->route_warned = true;
+		fprintf(stderr,
+			"snvmm: net '%s': routing GSI %u as an MSI: %s; it stays an IOAPIC pin\n",
+			n->tap_name, n->gsi, strerror(-r));
+	}
+	return r;
 }
 
 static void net_destroy(void *state)
@@ -119,6 +140,8 @@ static int net_setup(struct vm *vm, const struct vm_config *cfg, void **state)
 	if ((r = vm_irqfd(vm, gsi)) < 0)
 		goto fail;
 	n->irq_fd = r;
+	n->vm = vm;
+	n->gsi = gsi;
 
 	p.name = n->tap_name;
 	p.mem = &vm->mem;
@@ -130,7 +153,8 @@ static int net_setup(struct vm *vm, const struct vm_config *cfg, void **state)
 	p.irq_fd = n->irq_fd;
 	p.poll_us = cfg->net_poll_us;
 	p.set_offload = net_set_offload;
-	p.offload_ctx = n;
+	p.route_irq = net_route_irq;
+	p.cb_ctx = n;
 	if (cfg->net_mac_set) {
 		memcpy(p.mac, cfg->net_mac, 6);
 	} else {

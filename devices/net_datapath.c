@@ -166,7 +166,7 @@ static void handshake(struct net_dp *dp)
 		counter_inc(&dp->c.protocol_errors);
 		return;
 	}
-	if (dp->p.set_offload && dp->p.set_offload(dp->p.offload_ctx, gf))
+	if (dp->p.set_offload && dp->p.set_offload(dp->p.cb_ctx, gf))
 		gf &= ~(SNNET_F_GUEST_CSUM | SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6);
 	dp->rcfg.max_indirect = (gf & SNNET_F_INDIRECT) ? SNNET_MAX_INDIRECT : 0;
 	for (uint32_t i = 0; i < 2; i++) {
@@ -175,6 +175,8 @@ static void handshake(struct net_dp *dp)
 		dp->broken_told[i] = false;
 		dp->errors_seen[i] = 0;
 	}
+	if (dp->p.route_irq)
+		counter_set(&dp->c.irq_msi, dp->p.route_irq(dp->p.cb_ctx) == 1);
 	dp->running = true;
 	dp->tx_blocked = dp->rx_wait_buf = false;
 	set_device_status(dp, SNNET_DEVICE_RUNNING);
@@ -515,4 +517,5 @@ void net_dp_stats(const struct net_dp *dp, struct stats_writer *w)
 	stats_u64(w, "broken", counter_read(&c->broken));
 	stats_u64(w, "syscalls", counter_read(&c->syscalls));
 	stats_u64(w, "poll_rounds", counter_read(&c->poll_rounds));
+	stats_u64(w, "irq_msi", counter_read(&c->irq_msi));
 }

@@ -24,6 +24,7 @@ struct net_counters {
 	uint64_t kicks, interrupts, batches, drops, rx_no_buffer, protocol_errors, broken;
 	uint64_t syscalls;    /* made by the worker: what the benchmark divides by packets */
 	uint64_t poll_rounds; /* rounds spent busy-polling that found nothing */
+	uint64_t irq_msi;     /* 1 while the interrupt goes as an MSI (vm_irq_route_as_msi) */
 };
 
 struct net_dp_params {
@@ -38,7 +39,12 @@ struct net_dp_params {
 	uint8_t mac[6];
 	/* Applies the guest's accepted SNNET_F_GUEST_* bits to the tap; may be NULL. */
 	int (*set_offload)(void *ctx, uint32_t guest_features);
-	void *offload_ctx;
+	void *cb_ctx; /* the callbacks' ctx */
+	/*
+	 * The driver has its interrupt set up (it starts the device only then):
+	 * routes it, returning 1 when it now goes as an MSI. May be NULL.
+	 */
+	int (*route_irq)(void *ctx);
 };
 
 struct net_dp {

@@ -21,6 +21,10 @@ static inline void counter_add(uint64_t *c, uint64_t n)
 {
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
+static inline void counter_set(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
 static inline void counter_inc(uint64_t *c)
 {
 	counter_add(c, 1);

@@ -104,6 +104,7 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 	vm->ncpus = cfg->ncpus;
 	vm->next_mmio = DEVICE_MMIO_BASE;
 	vm->next_gsi = DEVICE_GSI_BASE;
+	vm->route_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	atomic_init(&vm->end, VM_RUNNING);
 
 	vm->end_eventfd = eventfd(0, EFD_CLOEXEC);
@@ -276,6 +277,47 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		return -errno;
 	return 0;
+}
+
+static bool msi_route_same(const struct irq_route_msi *a, const struct irq_route_msi *b)
+{
+	return a->on == b->on && (!a->on || (a->address_lo == b->address_lo && a->data == b->data));
+}
+
+int vm_irq_route_as_msi(struct vm *vm, uint32_t gsi)
+{
+	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_IOAPIC};
+	struct kvm_irq_routing *table = NULL;
+	struct irq_route_msi want, was;
+	int r;
+
+	if (gsi >= IOAPIC_NUM_PINS)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->route_lock);
+	if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0) {
+		r = -errno;
+		goto out;
+	}
+	irq_route_rte_to_msi(chip.chip.ioapic.redirtbl[gsi].bits, &want);
+	r = want.on;
+	if (msi_route_same(&want, &vm->msi_routes[gsi]))
+		goto out;
+	table = calloc(1, sizeof(*table) + IRQ_ROUTE_MAX * sizeof(table->entries[0]));
+	if (!table) {
+		r = -ENOMEM;
+		goto out;
+	}
+	was = vm->msi_routes[gsi];
+	vm->msi_routes[gsi] = want;
+	table->nr = irq_route_build(table->entries, vm->msi_routes);
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) < 0) {
+		r = -errno;
+		vm->msi_routes[gsi] = was;
+	}
+out:
+	pthread_mutex_unlock(&vm->route_lock);
+	free(table);
+	return r;
 }
 
 void vm_request_end(struct vm *vm, enum vm_end why)

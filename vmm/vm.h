@@ -14,6 +14,7 @@
 #include "acpi.h"
 #include "guest_mem.h"
 #include "io.h"
+#include "irq_route.h"
 
 struct kvm_cpuid2;
 struct kvm_run;
@@ -75,6 +76,10 @@ struct vm {
 	uint64_t next_mmio;
 	uint32_t next_gsi;
 
+	/* GSIs sent as MSIs (irq_route.h); devices' worker threads change them. */
+	pthread_mutex_t route_lock;
+	struct irq_route_msi msi_routes[IOAPIC_NUM_PINS];
+
 	_Atomic int end; /* enum vm_end; the first reason wins */
 	int end_eventfd; /* written once when end is set */
 };
@@ -99,6 +104,14 @@ int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool pio);
 int vm_irqfd(struct vm *vm, uint32_t gsi);
 /* Drives an IOAPIC pin from userspace (level 0/1). */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+/*
+ * Routes an irqfd's IOAPIC pin the way the guest has just programmed it: as
+ * the same interrupt sent as an MSI when the pin allows (irq_route.h), which
+ * KVM delivers from the eventfd write itself, else back through the IOAPIC.
+ * Call it once the guest's driver has set up its interrupt, from any thread.
+ * Returns 1 for an MSI route, 0 for the IOAPIC, -errno when KVM refused.
+ */
+int vm_irq_route_as_msi(struct vm *vm, uint32_t gsi);
 
 /* Records how the run ended (first caller wins) and wakes the main thread. */
 void vm_request_end(struct vm *vm, enum vm_end why);

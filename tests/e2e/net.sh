@@ -192,6 +192,9 @@ counters() {
 	[ $(($(sv drops) + $(sv protocol_errors) + $(sv broken) + gbad)) = 0 ]
 	check "$cur: no drops, errors or protocol violations on either side" $? \
 		"snvmm drops $(sv drops) protocol_errors $(sv protocol_errors) broken $(sv broken); guest errors $gbad"
+	[ "$(sv irq_msi)" = 1 ]
+	check "$cur: the NIC's interrupt went as an MSI (KVM injects it from the irqfd write)" $? \
+		"devices.net.irq_msi is $(sv irq_msi)"
 	exits=$(sed -n 's/^kvm\.vcpu[0-9]*\.exits=//p' "$tmp/$cur.flat" | awk '{ s += $1 } END { print s + 0 }')
 	pk=$((st + sr))
 	echo "e2e-net: $cur: snvmm: tx $st rx $sr packets, kicks $(sv kicks), interrupts $(sv interrupts), avg_batch $(sv avg_batch), rx_no_buffer $(sv rx_no_buffer), worker syscalls $(sv syscalls)"
