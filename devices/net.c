@@ -50,7 +50,12 @@ static int net_set_offload(void *ctx, uint32_t gf)
 			       gf & SNNET_F_GUEST_TSO4, gf & SNNET_F_GUEST_TSO6);
 }
 
-/* The worker thread, as the guest starts the device: by then its IOAPIC pin is programmed. */
+/*
+ * The worker thread, as the guest starts the device (its IOAPIC pin is
+ * programmed by then) and, with several vCPUs, before each interrupt: the
+ * guest may have moved the pin to another CPU, or taken that CPU offline.
+ * KVM_SET_GSI_ROUTING runs only when the pin changed.
+ */
 static int net_route_irq(void *ctx)
 {
 	struct net *n = ctx;
@@ -154,6 +159,8 @@ static int net_setup(struct vm *vm, const struct vm_config *cfg, void **state)
 	p.poll_us = cfg->net_poll_us;
 	p.set_offload = net_set_offload;
 	p.route_irq = net_route_irq;
+	/* One CPU: the pin's destination cannot change, and a new vector means a new start. */
+	p.route_each_irq = vm->ncpus > 1;
 	p.cb_ctx = n;
 	if (cfg->net_mac_set) {
 		memcpy(p.mac, cfg->net_mac, 6);

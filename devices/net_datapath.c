@@ -133,6 +133,12 @@ void net_dp_request_stop(struct net_dp *dp)
 		perror("snvmm: net stop eventfd");
 }
 
+static void route_irq(struct net_dp *dp)
+{
+	counter_inc(&dp->c.syscalls); /* an ioctl or two */
+	counter_set(&dp->c.irq_msi, dp->p.route_irq(dp->p.cb_ctx) == 1);
+}
+
 static void set_device_status(struct net_dp *dp, uint32_t v)
 {
 	/* Release: the ring state we set up is visible before the guest sees the status. */
@@ -176,7 +182,7 @@ static void handshake(struct net_dp *dp)
 		dp->errors_seen[i] = 0;
 	}
 	if (dp->p.route_irq)
-		counter_set(&dp->c.irq_msi, dp->p.route_irq(dp->p.cb_ctx) == 1);
+		route_irq(dp);
 	dp->running = true;
 	dp->tx_blocked = dp->rx_wait_buf = false;
 	set_device_status(dp, SNNET_DEVICE_RUNNING);
@@ -188,6 +194,8 @@ static void flush(struct net_dp *dp, struct snring_dev *q)
 
 	if (!snring_dev_flush(q))
 		return;
+	if (dp->p.route_irq && dp->p.route_each_irq)
+		route_irq(dp);
 	counter_inc(&dp->c.syscalls);
 	if (write(dp->p.irq_fd, &one, sizeof(one)) == sizeof(one))
 		counter_inc(&dp->c.interrupts);

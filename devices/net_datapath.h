@@ -41,10 +41,13 @@ struct net_dp_params {
 	int (*set_offload)(void *ctx, uint32_t guest_features);
 	void *cb_ctx; /* the callbacks' ctx */
 	/*
-	 * The driver has its interrupt set up (it starts the device only then):
-	 * routes it, returning 1 when it now goes as an MSI. May be NULL.
+	 * Routes the interrupt as the guest has it set up, returning 1 when it
+	 * goes as an MSI: at each start (the driver's interrupt is set up by
+	 * then) and, with route_each_irq, before every interrupt too, for a guest
+	 * with several CPUs may move it to another one. May be NULL.
 	 */
 	int (*route_irq)(void *ctx);
+	bool route_each_irq;
 };
 
 struct net_dp {

@@ -5,7 +5,8 @@
 # running (net.sh watches the console for it), and "NET <name> rc=<status>" after each check.
 # Arguments: MODE BYTES SEED. MODE full: every check, one after another; MODE stress: iperf3
 # both ways at once on two streams each (for a guest with several vCPUs), then a ping. MODE poll:
-# a ping and TCP both ways (the host runs snvmm with the worker busy-polling).
+# a ping and TCP both ways (the host runs snvmm with the worker busy-polling). MODE irqmove (two
+# vCPUs): pings while the NIC's interrupt is moved to CPU 0, then to CPU 1.
 mode=$1
 bytes=$2
 seed=$3
@@ -41,6 +42,21 @@ if [ "$mode" = stress ]; then
 	done_ ping-after $?
 	sleep 1
 	snapshot only
+	step end
+	exit 0
+fi
+if [ "$mode" = irqmove ]; then
+	# "NETIRQ <when> <interrupts on CPU0> <on CPU1>" around moving the NIC's IRQ between CPUs.
+	irq=$(grep -i snvm0001 /proc/interrupts | cut -d: -f1 | tr -d ' ')
+	irqs() { echo "NETIRQ $1 $(grep "^ *$irq:" /proc/interrupts | awk '{ print $2, $3 }')"; }
+	ping -q -c 10 -i 0.02 -W 5 $host >/dev/null
+	for cpu in 0 1; do
+		irqs before-cpu$cpu
+		echo $((1 << cpu)) >/proc/irq/"$irq"/smp_affinity
+		ping -q -c 20 -i 0.02 -W 5 $host
+		done_ ping-cpu$cpu $?
+		irqs after-cpu$cpu
+	done
 	step end
 	exit 0
 fi

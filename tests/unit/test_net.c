@@ -269,6 +269,63 @@ static void test_rx(void)
 	fg_destroy(&g);
 }
 
+struct fake_route {
+	int calls, answer;
+};
+
+static int fake_route_irq(void *ctx)
+{
+	struct fake_route *r = ctx;
+
+	r->calls++;
+	return r->answer;
+}
+
+/* Delivers one frame into a freshly posted buffer: one interrupt, as the guest asked. */
+static void rx_one(struct fake_guest *g, uint16_t id)
+{
+	uint8_t f[60 + 12];
+	struct snring_done d;
+
+	make_frame(f, sizeof(f), id);
+	CHECK_EQ(post(g, 1, buf_gpa(id), 2048, id, SNRING_DESC_F_WRITE), 0);
+	flush_kick(g, 1);
+	CHECK_EQ(snring_drv_want_irq(&g->q[1]), 0);
+	CHECK_EQ(send(g->tap[1], f, sizeof(f), 0), sizeof(f));
+	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
+	CHECK_EQ(reclaim_all(g, 1, &d, 1), 1);
+	CHECK_EQ(fg_irqs(g), 1);
+}
+
+/*
+ * The interrupt's route is set at each start, and with route_each_irq (a guest
+ * with several CPUs) again before each interrupt; irq_msi says what it is.
+ */
+static void test_route_irq(void)
+{
+	for (int each = 0; each < 2; each++) {
+		struct fake_route r = {.answer = 1};
+		struct fake_guest g;
+
+		CHECK_EQ(fg_init(&g, RAM, -1), 0);
+		g.dp.p.route_irq = fake_route_irq;
+		g.dp.p.cb_ctx = &r;
+		g.dp.p.route_each_irq = each;
+		CHECK_EQ(fg_start(&g, ALL_F), 0);
+		CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+		fg_irqs(&g);
+		CHECK_EQ(r.calls, 1);
+		CHECK_EQ(g.dp.c.irq_msi, 1);
+		rx_one(&g, 1);
+		CHECK_EQ(r.calls, each ? 2 : 1);
+		r.answer = 0; /* the guest masked the pin, say */
+		rx_one(&g, 2);
+		CHECK_EQ(r.calls, each ? 3 : 1);
+		CHECK_EQ(g.dp.c.irq_msi, each ? 0 : 1);
+		fg_destroy(&g);
+	}
+}
+
 static void test_hostile(void)
 {
 	struct fake_guest g;
@@ -587,6 +644,7 @@ int main(void)
 	test_tx_backpressure();
 	test_busy_poll();
 	test_rx();
+	test_route_irq();
 	test_hostile();
 	test_threads(0);
 	test_threads(50);
