@@ -43,8 +43,8 @@ struct net_dp_params {
 	/*
 	 * Routes the interrupt as the guest has it set up, returning 1 when it
 	 * goes as an MSI: at each start (the driver's interrupt is set up by
-	 * then) and, with route_each_irq, before every interrupt too, for a guest
-	 * with several CPUs may move it to another one. May be NULL.
+	 * then) and, with route_each_irq, before every interrupt too, since a
+	 * guest with several CPUs may move it to another one. May be NULL.
 	 */
 	int (*route_irq)(void *ctx);
 	bool route_each_irq;

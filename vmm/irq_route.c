@@ -42,35 +42,38 @@ bool irq_route_rte_to_msi(uint64_t rte, struct irq_route_msi *msi)
 	return true;
 }
 
+static struct kvm_irq_routing_entry *add_entry(struct kvm_irq_routing_entry *e, unsigned *n,
+					       uint32_t gsi, uint32_t type)
+{
+	struct kvm_irq_routing_entry *x = &e[(*n)++];
+
+	memset(x, 0, sizeof(*x));
+	x->gsi = gsi;
+	x->type = type;
+	return x;
+}
+
 unsigned irq_route_build(struct kvm_irq_routing_entry *e,
 			 const struct irq_route_msi msi[IOAPIC_NUM_PINS])
 {
+	struct kvm_irq_routing_entry *x;
 	unsigned n = 0;
 
 	for (uint32_t gsi = 0; gsi < IOAPIC_NUM_PINS; gsi++) {
 		if (msi[gsi].on) {
-			memset(&e[n], 0, sizeof(e[n]));
-			e[n].gsi = gsi;
-			e[n].type = KVM_IRQ_ROUTING_MSI;
-			e[n].u.msi.address_lo = msi[gsi].address_lo;
-			e[n].u.msi.data = msi[gsi].data;
-			n++;
+			x = add_entry(e, &n, gsi, KVM_IRQ_ROUTING_MSI);
+			x->u.msi.address_lo = msi[gsi].address_lo;
+			x->u.msi.data = msi[gsi].data;
 			continue;
 		}
-		memset(&e[n], 0, sizeof(e[n]));
-		e[n].gsi = gsi;
-		e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		e[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		e[n].u.irqchip.pin = gsi;
-		n++;
+		x = add_entry(e, &n, gsi, KVM_IRQ_ROUTING_IRQCHIP);
+		x->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		x->u.irqchip.pin = gsi;
 		if (gsi < IRQ_ROUTE_LEGACY_GSIS) {
-			memset(&e[n], 0, sizeof(e[n]));
-			e[n].gsi = gsi;
-			e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-			e[n].u.irqchip.irqchip =
+			x = add_entry(e, &n, gsi, KVM_IRQ_ROUTING_IRQCHIP);
+			x->u.irqchip.irqchip =
 			    gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-			e[n].u.irqchip.pin = gsi % 8;
-			n++;
+			x->u.irqchip.pin = gsi % 8;
 		}
 	}
 	return n;
