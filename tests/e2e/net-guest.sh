@@ -43,6 +43,7 @@ if [ "$mode" = stress ]; then
 	sleep 1
 	snapshot only
 	step end
+	sleep 1 # with two CPUs the tty may still hold these lines when init powers off
 	exit 0
 fi
 if [ "$mode" = irqmove ]; then
@@ -58,6 +59,7 @@ if [ "$mode" = irqmove ]; then
 		irqs after-cpu$cpu
 	done
 	step end
+	sleep 1 # with two CPUs the tty may still hold these lines when init powers off
 	exit 0
 fi
 if [ "$mode" = poll ]; then
