@@ -13,11 +13,10 @@
 #   tests/rig/rig.sh --extras tests/e2e/net.sh build/e2e/netcheck
 # POSIX sh (L1 runs busybox). E2E_TIMEOUT bounds the guest (seconds, default 300); NET_SEED
 # fixes the data (default: the time, printed). NET_SUITES picks suites: full (the checks above),
-# poll (ping and TCP both ways with the worker busy-polling), default (make run's guest has a
-# working eth0); and two suites with 2 vCPUs, not in the default "full poll default": stress
-# (iperf3 --bidir; in the rig it has crashed L1's nested KVM, see the report in git log) and
-# irqmove (pings while the NIC's interrupt moves between the CPUs; once in four rig runs the
-# guest's last console lines were lost at poweroff, hence its closing sleep).
+# poll (ping and TCP both ways with the worker busy-polling), irqmove (2 vCPUs: pings while the
+# NIC's interrupt moves between them), default (make run's guest has a working eth0), stress (2
+# vCPUs, iperf3 --bidir; not in the default "full poll irqmove default": in the rig it has
+# crashed L1's nested KVM, see the report in git log).
 cd "$(dirname "$0")/../.." || exit 1
 if [ "${NET_IN_NETNS:-}" != 1 ]; then
 	NET_IN_NETNS=1 exec unshare -n sh "$0" "$@"
@@ -332,7 +331,7 @@ suite_default() {
 		"status $status after ${secs}s, ping rc $(grc default)"
 }
 
-suites=${NET_SUITES:-full poll default}
+suites=${NET_SUITES:-full poll irqmove default}
 echo "e2e-net: seed $seed, $bytes bytes per TCP direction"
 for b in $suites; do
 	suite_$b
