@@ -279,9 +279,10 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 	return 0;
 }
 
+/* irq_route_rte_to_msi() zeroes what it refuses, so an off route compares equal to any other. */
 static bool msi_route_same(const struct irq_route_msi *a, const struct irq_route_msi *b)
 {
-	return a->on == b->on && (!a->on || (a->address_lo == b->address_lo && a->data == b->data));
+	return a->on == b->on && a->address_lo == b->address_lo && a->data == b->data;
 }
 
 int vm_irq_route_as_msi(struct vm *vm, uint32_t gsi)

@@ -123,7 +123,7 @@ static void wait_irq(struct fake_guest *g, int want, unsigned long poll_us)
 			break;
 		__builtin_ia32_pause();
 	}
-	if (!poll_us || (pending >= 0 && pending < want))
+	if (pending >= 0 && pending < want) /* want > 0: always so without polling */
 		poll(&p, 1, 1000);
 	fg_irqs(g);
 }

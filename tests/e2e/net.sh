@@ -162,6 +162,12 @@ host_step() {
 	esac
 }
 
+check_irq_msi() {
+	[ "$(sv irq_msi)" = 1 ]
+	check "$cur: the NIC's interrupt went as an MSI (KVM injects it from the irqfd write)" $? \
+		"devices.net.irq_msi is $(sv irq_msi)"
+}
+
 # Counters. The tap counts what snvmm wrote as received and what snvmm read as sent, one per
 # frame (a GSO frame is one): exact. The guest driver counts a TX frame when its completion is
 # reclaimed and an RX frame when NAPI hands it up; the guest reads them last, after a quiet
@@ -193,9 +199,7 @@ counters() {
 	[ $(($(sv drops) + $(sv protocol_errors) + $(sv broken) + gbad)) = 0 ]
 	check "$cur: no drops, errors or protocol violations on either side" $? \
 		"snvmm drops $(sv drops) protocol_errors $(sv protocol_errors) broken $(sv broken); guest errors $gbad"
-	[ "$(sv irq_msi)" = 1 ]
-	check "$cur: the NIC's interrupt went as an MSI (KVM injects it from the irqfd write)" $? \
-		"devices.net.irq_msi is $(sv irq_msi)"
+	check_irq_msi
 	exits=$(sed -n 's/^kvm\.vcpu[0-9]*\.exits=//p' "$tmp/$cur.flat" | awk '{ s += $1 } END { print s + 0 }')
 	pk=$((st + sr))
 	echo "e2e-net: $cur: snvmm: tx $st rx $sr packets, kicks $(sv kicks), interrupts $(sv interrupts), avg_batch $(sv avg_batch), rx_no_buffer $(sv rx_no_buffer), worker syscalls $(sv syscalls)"
@@ -302,8 +306,7 @@ suite_irqmove() {
 		check "irqmove: IRQ moved to CPU $cpu: interrupts follow it" $? \
 			"ping rc $(grc ping-cpu$cpu); $new on CPU $cpu, $old on the other"
 	done
-	[ "$(sv irq_msi)" = 1 ]
-	check "irqmove: the NIC's interrupt went as an MSI" $? "devices.net.irq_msi is $(sv irq_msi)"
+	check_irq_msi
 }
 
 # make run's guest (tests/rig/guest-default.sh, its own namespace and tap): a shell driven
