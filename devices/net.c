@@ -157,6 +157,7 @@ static int net_setup(struct vm *vm, const struct vm_config *cfg, void **state)
 	p.kick_fd[1] = n->kick_fd[1];
 	p.irq_fd = n->irq_fd;
 	p.poll_us = cfg->net_poll_us;
+	p.defer_us = cfg->net_defer_us;
 	p.set_offload = net_set_offload;
 	p.route_irq = net_route_irq;
 	/* One CPU: the pin's destination cannot change, and a new vector means a new start. */

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,6 +189,12 @@ static void handshake(struct net_dp *dp)
 	set_device_status(dp, SNNET_DEVICE_RUNNING);
 }
 
+/* The window after work in which TX stays unarmed: busy-polled or slept through. */
+static uint32_t window_us(const struct net_dp *dp)
+{
+	return dp->p.poll_us ? dp->p.poll_us : dp->p.defer_us;
+}
+
 static void flush(struct net_dp *dp, struct snring_dev *q)
 {
 	uint64_t one = 1;
@@ -277,8 +284,8 @@ static void tx_process(struct net_dp *dp)
 			n = snring_dev_dequeue_batch(q, dp->tx_pend,
 						     budget < NET_BATCH ? budget : NET_BATCH);
 			if (n == 0 &&
-			    (dp->polling || (dp->p.poll_us && budget < SNNET_QUEUE_SIZE))) {
-				/* Busy-polling, or about to be: leave the kick suppressed. */
+			    (dp->polling || (window_us(dp) && budget < SNNET_QUEUE_SIZE))) {
+				/* In a window, or about to open one: leave the kick suppressed. */
 				dp->tx_unarmed = true;
 				break;
 			}
@@ -414,12 +421,42 @@ static uint64_t now_ns(void)
 }
 
 /*
- * Busy-polling (poll_us > 0), as vhost-net's busyloop_timeout: after a round
- * that moved packets the worker keeps looking at the TX ring and the tap for
- * poll_us without re-arming the guest's TX kick, so a guest that keeps sending
- * never kicks (no exit) while this thread burns a host CPU. When the window
- * passes with nothing to do, one last round arms the kick, then the thread
- * sleeps in epoll_wait as usual.
+ * Waits for events: not at all when work is left or TX must be looked at
+ * once more, until the end of a defer window, or up to timeout_ms (-1:
+ * forever). epoll_pwait2 because a defer window is microseconds long.
+ */
+static int wait_events(struct net_dp *dp, struct epoll_event *ev, int max, bool now, uint64_t t,
+		       int timeout_ms)
+{
+	uint64_t left = dp->poll_until_ns - t;
+	struct timespec ts;
+	int n;
+
+	if (now || (dp->polling && dp->p.poll_us)) {
+		n = epoll_wait(dp->epfd, ev, max, 0);
+	} else if (dp->polling && (timeout_ms < 0 || left < (uint64_t)timeout_ms * 1000000u)) {
+		ts.tv_sec = (time_t)(left / 1000000000u);
+		ts.tv_nsec = (long)(left % 1000000000u);
+		n = epoll_pwait2(dp->epfd, ev, max, &ts, NULL);
+		if (n < 0 && errno == ENOSYS) /* before Linux 5.11: round up to a millisecond */
+			n = epoll_wait(dp->epfd, ev, max, (int)(left / 1000000u) + 1);
+	} else {
+		n = epoll_wait(dp->epfd, ev, max, timeout_ms);
+	}
+	counter_inc(&dp->c.syscalls);
+	return n;
+}
+
+/*
+ * The window after a round that moved packets (window_us), in which the
+ * guest's TX kick stays unarmed so a guest that keeps sending never kicks
+ * (no exit). Busy-polling (poll_us), as vhost-net's busyloop_timeout: the
+ * worker keeps looking at the TX ring and the tap, burning a host CPU.
+ * Deferring (defer_us), as NAPI's gro_flush_timeout does for a NIC's
+ * interrupt: the worker sleeps (the tap and the RX kick still wake it) and
+ * looks at the TX ring when the window ends; a packet sent meanwhile waits
+ * up to defer_us. Either way, a window that passes with nothing to do ends
+ * with one round that arms the kick; then the thread sleeps as usual.
  */
 int net_dp_poll(struct net_dp *dp, int timeout_ms)
 {
@@ -428,7 +465,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 	uint64_t t = 0, moved = 0;
 	int n;
 
-	if (dp->p.poll_us) {
+	if (window_us(dp)) {
 		t = now_ns();
 		moved = counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets);
 	}
@@ -436,8 +473,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_TX]))
 		dp->tx_unarmed = false;
 	dp->polling = dp->running && t < dp->poll_until_ns;
-	n = epoll_wait(dp->epfd, ev, 4, more || dp->polling || dp->tx_unarmed ? 0 : timeout_ms);
-	counter_inc(&dp->c.syscalls);
+	n = wait_events(dp, ev, 4, more || (dp->tx_unarmed && !dp->polling), t, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	dp->more = false;
@@ -478,9 +514,9 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 			rx_process(dp, tap_in);
 		note_errors(dp);
 	}
-	if (dp->p.poll_us) {
+	if (window_us(dp)) {
 		if (counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets) != moved)
-			dp->poll_until_ns = t + dp->p.poll_us * 1000ull;
+			dp->poll_until_ns = now_ns() + window_us(dp) * 1000ull; /* after a sleep */
 		else if (dp->polling && n == 0)
 			counter_inc(&dp->c.poll_rounds);
 	}
@@ -492,6 +528,9 @@ int net_dp_run(struct net_dp *dp)
 {
 	int r;
 
+	/* The default 50 us of timer slack would stretch a short defer window. */
+	if (dp->p.defer_us)
+		prctl(PR_SET_TIMERSLACK, 1000UL);
 	while ((r = net_dp_poll(dp, -1)) == 0)
 		;
 	/*

@@ -23,7 +23,7 @@ struct net_counters {
 	uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes; /* frames, without vnet header */
 	uint64_t kicks, interrupts, batches, drops, rx_no_buffer, protocol_errors, broken;
 	uint64_t syscalls;    /* made by the worker: what the benchmark divides by packets */
-	uint64_t poll_rounds; /* rounds spent busy-polling that found nothing */
+	uint64_t poll_rounds; /* rounds in a poll or defer window that found nothing */
 	uint64_t irq_msi;     /* 1 while the interrupt goes as an MSI (vm_irq_route_as_msi) */
 };
 
@@ -36,6 +36,7 @@ struct net_dp_params {
 	int kick_fd[2];		     /* eventfds, [SNRING_QUEUE_TX] and [SNRING_QUEUE_RX] */
 	int irq_fd;		     /* eventfd: one write raises the guest's interrupt */
 	uint32_t poll_us;	     /* busy-poll this long after work before sleeping; 0: never */
+	uint32_t defer_us; /* or sleep this long after work, TX kick unarmed, then look; 0: never */
 	uint8_t mac[6];
 	/* Applies the guest's accepted SNNET_F_GUEST_* bits to the tap; may be NULL. */
 	int (*set_offload)(void *ctx, uint32_t guest_features);
@@ -63,7 +64,7 @@ struct net_dp {
 	bool tx_blocked;  /* the tap said EAGAIN: wait for EPOLLOUT */
 	bool rx_wait_buf; /* no RX buffer: the tap is ignored until an RX kick */
 	bool more;	  /* a budget ran out: poll again without sleeping */
-	bool polling;	  /* inside a busy-poll window: TX is watched, not armed */
+	bool polling;	  /* inside a poll or defer window: TX is watched, not armed */
 	bool tx_unarmed;  /* TX went idle while polling: arm it before sleeping */
 	uint64_t poll_until_ns;
 	bool broken_told[2];

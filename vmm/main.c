@@ -72,10 +72,11 @@ static void usage(FILE *f)
 		"  -m, --memory MIB      guest RAM in MiB (default %d; above 3072 the rest goes\n"
 		"                        above 4 GiB)\n"
 		"  -c, --cpus N          vCPUs (default 1, at most %d)\n"
-		"      --net tap=NAME[,mac=MAC][,poll=USEC]\n"
+		"      --net tap=NAME[,mac=MAC][,poll=USEC|defer=USEC]\n"
 		"                        our paravirtual NIC on tap NAME (created if absent);\n"
-		"                        poll: the worker busy-polls USEC after work instead\n"
-		"                        of waiting for kicks (default 0, at most 1000000)\n"
+		"                        after work the worker keeps the guest's TX kick off\n"
+		"                        for USEC: poll busy-polls, defer sleeps, then looks\n"
+		"                        (default 0, at most 1000000)\n"
 		"      --raw FILE        run a flat 64-bit binary at 1 MiB instead of a kernel\n"
 		"                        (the micro-guests in tests/guests)\n"
 		"      --stats           print exit and device counters on stderr at exit\n"
@@ -121,7 +122,7 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
 	return true;
 }
 
-/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,poll=USEC] */
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,poll=USEC|defer=USEC] */
 static int parse_net(char *arg, struct vm_config *cfg)
 {
 	char *save = NULL;
@@ -142,20 +143,22 @@ static int parse_net(char *arg, struct vm_config *cfg)
 			for (int i = 0; i < 6; i++)
 				cfg->net_mac[i] = (uint8_t)m[i];
 			cfg->net_mac_set = true;
-		} else if (!strncmp(opt, "poll=", 5)) {
+		} else if (!strncmp(opt, "poll=", 5) || !strncmp(opt, "defer=", 6)) {
+			uint32_t *window = opt[0] == 'p' ? &cfg->net_poll_us : &cfg->net_defer_us;
 			unsigned long long us;
-			if (!parse_uint(opt + 5, 0, 1000000, &us))
-				return bad_input("--net: poll=%s is not 0..1000000 microseconds",
-						 opt + 5);
-			cfg->net_poll_us = (uint32_t)us;
+			if (!parse_uint(strchr(opt, '=') + 1, 0, 1000000, &us))
+				return bad_input("--net: %s is not 0..1000000 microseconds", opt);
+			*window = (uint32_t)us;
 		} else {
-			return bad_input(
-			    "--net: unknown setting '%s' (expected tap=NAME[,mac=MAC][,poll=USEC])",
-			    opt);
+			return bad_input("--net: unknown setting '%s' (expected "
+					 "tap=NAME[,mac=MAC][,poll=USEC|defer=USEC])",
+					 opt);
 		}
 	}
 	if (!cfg->net_tap)
 		return bad_input("--net needs tap=NAME");
+	if (cfg->net_poll_us && cfg->net_defer_us)
+		return bad_input("--net: poll= and defer= exclude each other");
 	return 0;
 }
 

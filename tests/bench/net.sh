@@ -3,9 +3,11 @@
 # Network benchmark (issue 4), run inside the rig's L1: make bench, or
 #   tests/rig/rig.sh --extras tests/bench/net.sh tests/bench/lib.sh build/bench/net-initramfs.cpio.gz
 # Boots the bench initramfs (tests/bench/net-initramfs.sh: the standard one + iperf3 + virtio-net)
-# under each VMM of BENCH_NET_VMMS (default "snvmm snvmm-poll qemu-vhost-off qemu-vhost-on";
-# snvmm-poll is snvmm with --net ...,poll=BENCH_POLL_US, default 1000: the worker busy-polls,
-# 1 ms as one worker round under TCG can outlast a native 50 us), one at a time, each on its
+# under each VMM of BENCH_NET_VMMS (default "snvmm snvmm-poll snvmm-defer qemu-vhost-off
+# qemu-vhost-on"; snvmm-poll is snvmm with --net ...,poll=BENCH_POLL_US, default 1000: the worker
+# busy-polls, 1 ms as one worker round under TCG can outlast a native 50 us; snvmm-defer is
+# snvmm with defer=BENCH_DEFER_US, default 500: the worker sleeps that long after work before it
+# re-arms the guest's TX kick, a few TCG packet gaps), one at a time, each on its
 # own tap holding 10.0.2.1 (guest 10.0.2.15), and measures from L1: idle exits/s,
 # ping RTT, TCP each way, 64-byte UDP packets/s each way, and per phase the VM exits and injected
 # interrupts (perf stat -a: L1 runs only this VM, and vhost/irqfd work is not in the VMM's
@@ -13,8 +15,9 @@
 # measured in one run mean anything. Exits 0 when every VMM was measured, whatever the figures.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/bench/lib.sh
-vmms=${BENCH_NET_VMMS:-snvmm snvmm-poll qemu-vhost-off qemu-vhost-on}
+vmms=${BENCH_NET_VMMS:-snvmm snvmm-poll snvmm-defer qemu-vhost-off qemu-vhost-on}
 poll_us=${BENCH_POLL_US:-1000}
+defer_us=${BENCH_DEFER_US:-500}
 secs=${BENCH_NET_SECS:-10}
 usecs=$(((secs + 1) / 2))
 machine=${BENCH_QEMU_MACHINE:-microvm,pcie=on}
@@ -85,7 +88,7 @@ iperf_pps() {
 bench_vmm() {
 	vmm=$1
 	case $vmm in
-	snvmm | snvmm-poll) tap=tap0 ;;
+	snvmm | snvmm-poll | snvmm-defer) tap=tap0 ;;
 	qemu-vhost-off | qemu-vhost-on) tap=tapq ;;
 	*) echo "bench-net: unknown VMM $vmm"; return 1 ;;
 	esac
@@ -98,6 +101,7 @@ bench_vmm() {
 	if [ "$vmm" != "${vmm#snvmm}" ]; then
 		net=tap=$tap
 		[ "$vmm" = snvmm-poll ] && net=$net,poll=$poll_us
+		[ "$vmm" = snvmm-defer ] && net=$net,defer=$defer_us
 		./snvmm --net "$net" --stats-json "$tmp/$vmm.json" --initrd "$initrd" \
 			--append snvmm.run=/bench/guest.sh "$k" </dev/null >"$log" 2>"$tmp/$vmm.err" &
 	else

@@ -84,6 +84,8 @@ expect_reject "--net tap name of 16 chars" --net tap=abcdefghijklmnop --initrd "
 expect_reject "--net multicast MAC" --net tap=t0,mac=01:00:5e:00:00:01 --initrd "$initrd" "$k"
 expect_reject "--net poll=abc" --net tap=t0,poll=abc --initrd "$initrd" "$k"
 expect_reject "--net poll=2000000" --net tap=t0,poll=2000000 --initrd "$initrd" "$k"
+expect_reject "--net defer=-5" --net tap=t0,defer=-5 --initrd "$initrd" "$k"
+expect_reject "--net poll= and defer= both" --net tap=t0,poll=10,defer=10 --initrd "$initrd" "$k"
 expect_reject "--net unknown setting" --net tap=t0,queues=4 --initrd "$initrd" "$k"
 # Refused at start, not after the guest ran: the counters would have nowhere to go.
 expect_reject "--stats-json in a missing directory" --stats-json "$tmp/no-such-dir/s.json" \

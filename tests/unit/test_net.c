@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #define RAM	 (MEM_32BIT_END + (64ULL << 20)) /* so the MMIO hole is a real hole */
 #define BUF_GPA	 0x100000ULL
@@ -474,8 +475,8 @@ static void *t_host_writer(void *arg)
 	return NULL;
 }
 
-/* poll_us > 0: the same with the worker busy-polling between kicks. */
-static void test_threads(uint32_t poll_us)
+/* poll_us or defer_us > 0: the same with the worker busy-polling or deferring between kicks. */
+static void test_threads(uint32_t poll_us, uint32_t defer_us)
 {
 	struct fake_guest g;
 	struct t_host rd = {&g, 0}, wr = {&g, 0};
@@ -486,6 +487,7 @@ static void test_threads(uint32_t poll_us)
 
 	CHECK_EQ(fg_init(&g, RAM, -1), 0);
 	g.dp.p.poll_us = poll_us;
+	g.dp.p.defer_us = defer_us;
 	CHECK_EQ(fg_start(&g, ALL_F), 0);
 	for (uint16_t i = 0; i < SNNET_QUEUE_SIZE; i++)
 		post(&g, 1, T_RXBASE + i * T_SLOT, T_SLOT, i, SNRING_DESC_F_WRITE);
@@ -543,9 +545,10 @@ static void test_threads(uint32_t poll_us)
 	CHECK_EQ(g.dp.c.tx_packets, T_FRAMES);
 	CHECK_EQ(g.dp.c.rx_packets, T_FRAMES);
 	CHECK_EQ(g.dp.c.protocol_errors, 0);
-	printf("threads (poll %u us): %u frames each way, kicks %llu, interrupts %llu, batches "
+	printf("threads (poll %u us, defer %u us): %u frames each way, kicks %llu, interrupts "
+	       "%llu, batches "
 	       "%llu, guest sleeps %u, rx_no_buffer %llu\n",
-	       poll_us, T_FRAMES, (unsigned long long)g.dp.c.kicks,
+	       poll_us, defer_us, T_FRAMES, (unsigned long long)g.dp.c.kicks,
 	       (unsigned long long)g.dp.c.interrupts, (unsigned long long)g.dp.c.batches, sleeps,
 	       (unsigned long long)g.dp.c.rx_no_buffer);
 	fg_destroy(&g);
@@ -637,17 +640,101 @@ static void test_busy_poll(void)
 	fg_destroy(&g);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Deferring: after a round that moved a frame the worker leaves the TX kick
+ * unarmed and sleeps out the window (the tap still wakes it); a frame posted
+ * meanwhile goes when the window ends, without a kick, and a window that finds
+ * nothing ends with the kick armed again.
+ */
+static void test_defer(void)
+{
+	struct fake_guest g;
+	struct snring_done d[8];
+	uint8_t got[256], f[60 + 12];
+	const uint32_t len = SNNET_VNET_HDR_LEN + 60;
+	const uint64_t win = 300 * 1000000ull; /* ns: far above a round, far below a hang */
+	uint64_t t0, end;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	g.dp.p.defer_us = (uint32_t)(win / 1000);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	const uint64_t kicks0 = g.dp.c.kicks; /* the handshake's */
+	for (unsigned i = 0; i < 3; i++)
+		make_frame(fg_ptr(&g, buf_gpa(i), len), len, i);
+	CHECK_EQ(post(&g, 1, buf_gpa(10), 2048, 10, SNRING_DESC_F_WRITE), 0);
+	snring_drv_flush(&g.q[1]);
+
+	CHECK_EQ(post(&g, 0, buf_gpa(0), len, 0, 0), 0);
+	CHECK(snring_drv_flush(&g.q[0])); /* armed: kick */
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
+	CHECK(g.dp.tx_unarmed);
+
+	/* In the window no kick is asked for; the frame waits for the window's end. */
+	CHECK_EQ(post(&g, 0, buf_gpa(1), len, 1, 0), 0);
+	CHECK(!snring_drv_flush(&g.q[0]));
+	end = g.dp.poll_until_ns;
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	CHECK(mono_ns() >= end);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
+	CHECK(memcmp(got, fg_ptr(&g, buf_gpa(1), len), len) == 0);
+
+	/* The tap wakes a deferring worker at once: RX is not deferred. */
+	make_frame(f, sizeof(f), 7);
+	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
+	end = g.dp.poll_until_ns;
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	CHECK(mono_ns() < end);
+	CHECK_EQ(reclaim_all(&g, 1, d, 8), 1);
+	CHECK_EQ(d[0].len, sizeof(f));
+	CHECK(memcmp(fg_ptr(&g, buf_gpa(10), sizeof(f)), f, sizeof(f)) == 0);
+
+	/* A window with nothing sleeps to its end, then one round arms the kick. */
+	t0 = mono_ns();
+	CHECK_EQ(g.dp.c.poll_rounds, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	CHECK(mono_ns() - t0 >= win / 2);
+	CHECK_EQ(g.dp.c.poll_rounds, 1);
+	CHECK(g.dp.tx_unarmed);
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	CHECK(!g.dp.tx_unarmed);
+	CHECK(mono_ns() - t0 < 5 * win); /* that round did not wait for events */
+	CHECK_EQ(post(&g, 0, buf_gpa(2), len, 2, 0), 0);
+	CHECK(snring_drv_flush(&g.q[0]));
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
+
+	CHECK_EQ(reclaim_all(&g, 0, d, 8), 3);
+	CHECK_EQ(g.dp.c.tx_packets, 3);
+	CHECK_EQ(g.dp.c.kicks - kicks0, 2); /* none for the deferred frame */
+	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	fg_destroy(&g);
+}
+
 int main(void)
 {
 	test_layout();
 	test_tx();
 	test_tx_backpressure();
 	test_busy_poll();
+	test_defer();
 	test_rx();
 	test_route_irq();
 	test_hostile();
-	test_threads(0);
-	test_threads(50);
+	test_threads(0, 0);
+	test_threads(50, 0);
+	test_threads(0, 50);
 	test_stats();
 	return check_summary("test_net");
 }
