@@ -192,7 +192,7 @@ cat "${layers[@]}" >"$initrd" || die "cannot write $initrd"
 # Where each L1 vCPU is, from QEMU's monitor. (Debian ships no real System.map, so the RIPs stay
 # numbers; with nokaslr they are the same from run to run, and HLT=1 says a CPU sat idle.)
 report_stall() {
-	echo "heartbeat $1s old; L1 vCPU state from the QEMU monitor:"
+	echo "$1; L1 vCPU state from the QEMU monitor:"
 	printf 'info cpus\ninfo registers -a\n' >"$mon.in"
 	timeout 5 cat "$mon.out" >"$rigdir/monitor.txt"
 	tr -d '\r' <"$rigdir/monitor.txt" | grep -E '^(CPU#|RIP=|CR0=|\* CPU| *CPU #)'
@@ -222,10 +222,14 @@ else
 	# L1 writes its uptime to its second UART (ttyS1, the file $hb) every few seconds. When that
 	# stops while QEMU runs, L1 itself has stopped (seen now and then with nested SVM under TCG):
 	# the rig says so after $stall_s seconds instead of waiting out the whole timeout, with where
-	# each L1 CPU was, read through QEMU's monitor (the FIFOs $mon.in and $mon.out).
+	# each L1 CPU was, read through QEMU's monitor (the FIFOs $mon.in and $mon.out). L1 starts
+	# its heartbeat about 10 s after QEMU does; one that has not after $boot_s never finished
+	# booting (seen once: both CPUs in the kernel with interrupts off, no console line at all).
 	hb=$rigdir/heartbeat
 	mon=$rigdir/monitor
 	stall_s=60
+	boot_s=120
+	t_start=$(date +%s)
 	rm -f "$hb" "$mon.in" "$mon.out" "$rigdir/stall.txt"
 	mkfifo "$mon.in" "$mon.out" || die "cannot create the monitor FIFOs $mon.{in,out}"
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
@@ -236,11 +240,18 @@ else
 	tpid=$!
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 2
-		[ -s "$hb" ] || continue # L1 has not started its heartbeat yet
-		age=$(($(date +%s) - $(stat -c %Y "$hb")))
-		[ "$age" -gt "$stall_s" ] || continue
-		stalled=1
-		report_stall "$age" >"$rigdir/stall.txt" 2>&1
+		if [ -s "$hb" ]; then
+			age=$(($(date +%s) - $(stat -c %Y "$hb")))
+			[ "$age" -gt "$stall_s" ] || continue
+			stalled=1
+			why="heartbeat ${age}s old"
+		else
+			age=$(($(date +%s) - t_start))
+			[ "$age" -gt "$boot_s" ] || continue
+			stalled=boot
+			why="no heartbeat ${age}s after QEMU started"
+		fi
+		report_stall "$why" >"$rigdir/stall.txt" 2>&1
 		kill $qpid 2>/dev/null
 		break
 	done
@@ -251,8 +262,12 @@ else
 fi
 secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
 
-if [ "$stalled" = 1 ]; then
-	echo "rig: L1 stopped: no heartbeat for ${stall_s}s, after ${secs}s (log: $log)" >&2
+if [ "$stalled" != 0 ]; then
+	if [ "$stalled" = boot ]; then
+		echo "rig: L1 did not boot: no heartbeat ${boot_s}s after QEMU started (log: $log)" >&2
+	else
+		echo "rig: L1 stopped: no heartbeat for ${stall_s}s, after ${secs}s (log: $log)" >&2
+	fi
 	sed 's/^/rig:   /' "$rigdir/stall.txt" >&2
 	exit 124
 fi
