@@ -195,6 +195,18 @@ static uint32_t window_us(const struct net_dp *dp)
 	return dp->p.poll_us ? dp->p.poll_us : dp->p.defer_us;
 }
 
+/*
+ * The work that opens a window: busy-polling watches the tap as well, so any;
+ * a defer window only spares the guest its next TX kick, so only TX. (Its
+ * timer on a receive-only stream would just be one more host interrupt.)
+ */
+static uint64_t window_work(const struct net_dp *dp)
+{
+	uint64_t tx = counter_read(&dp->c.tx_packets);
+
+	return dp->p.poll_us ? tx + counter_read(&dp->c.rx_packets) : tx;
+}
+
 static void flush(struct net_dp *dp, struct snring_dev *q)
 {
 	uint64_t one = 1;
@@ -448,10 +460,10 @@ static int wait_events(struct net_dp *dp, struct epoll_event *ev, int max, bool 
 }
 
 /*
- * The window after a round that moved packets (window_us), in which the
- * guest's TX kick stays unarmed so a guest that keeps sending never kicks
- * (no exit). Busy-polling (poll_us), as vhost-net's busyloop_timeout: the
- * worker keeps looking at the TX ring and the tap, burning a host CPU.
+ * The window after a round that moved packets (window_us, window_work), in
+ * which the guest's TX kick stays unarmed so a guest that keeps sending never
+ * kicks (no exit). Busy-polling (poll_us), as vhost-net's busyloop_timeout:
+ * the worker keeps looking at the TX ring and the tap, burning a host CPU.
  * Deferring (defer_us), as NAPI's gro_flush_timeout does for a NIC's
  * interrupt: the worker sleeps (the tap and the RX kick still wake it) and
  * looks at the TX ring when the window ends; a packet sent meanwhile waits
@@ -467,7 +479,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 
 	if (window_us(dp)) {
 		t = now_ns();
-		moved = counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets);
+		moved = window_work(dp);
 	}
 	/* A broken TX queue is never armed again: nothing to wait for there. */
 	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_TX]))
@@ -515,7 +527,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 		note_errors(dp);
 	}
 	if (window_us(dp)) {
-		if (counter_read(&dp->c.tx_packets) + counter_read(&dp->c.rx_packets) != moved)
+		if (window_work(dp) != moved)
 			dp->poll_until_ns = now_ns() + window_us(dp) * 1000ull; /* after a sleep */
 		else if (dp->polling && n == 0)
 			counter_inc(&dp->c.poll_rounds);

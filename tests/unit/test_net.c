@@ -689,12 +689,14 @@ static void test_defer(void)
 	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
 	CHECK(memcmp(got, fg_ptr(&g, buf_gpa(1), len), len) == 0);
 
-	/* The tap wakes a deferring worker at once: RX is not deferred. */
+	/* The tap wakes a deferring worker at once: RX is not deferred, nor does it
+	 * stretch the window (only TX work opens one). */
 	make_frame(f, sizeof(f), 7);
 	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
 	end = g.dp.poll_until_ns;
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
 	CHECK(mono_ns() < end);
+	CHECK_EQ(g.dp.poll_until_ns, end);
 	CHECK_EQ(reclaim_all(&g, 1, d, 8), 1);
 	CHECK_EQ(d[0].len, sizeof(f));
 	CHECK(memcmp(fg_ptr(&g, buf_gpa(10), sizeof(f)), f, sizeof(f)) == 0);
