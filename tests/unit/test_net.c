@@ -577,6 +577,62 @@ static void test_stats(void)
 	fg_destroy(&g);
 }
 
+#define WIN_LEN (SNNET_VNET_HDR_LEN + 60) /* the window tests' frames */
+
+/*
+ * The window tests' device, started with poll_us or defer_us, frames 0..2
+ * made; returns the kicks so far (the handshake's).
+ */
+static uint64_t window_start(struct fake_guest *g, uint32_t poll_us, uint32_t defer_us)
+{
+	CHECK_EQ(fg_init(g, RAM, -1), 0);
+	g->dp.p.poll_us = poll_us;
+	g->dp.p.defer_us = defer_us;
+	CHECK_EQ(fg_start(g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
+	for (unsigned i = 0; i < 3; i++)
+		make_frame(fg_ptr(g, buf_gpa(i), WIN_LEN), WIN_LEN, i);
+	return g->dp.c.kicks;
+}
+
+/* Frame i while the TX kick is armed: its publish asks for a kick, and one round sends it. */
+static void window_send_kicked(struct fake_guest *g, unsigned i)
+{
+	uint8_t got[256];
+
+	CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
+	CHECK(snring_drv_flush(&g->q[0]));
+	fg_kick(g, 0);
+	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
+	CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
+}
+
+/*
+ * Frame i inside a window: its publish asks for no kick; the next round,
+ * waiting up to timeout_ms, sends it.
+ */
+static void window_send_unkicked(struct fake_guest *g, unsigned i, int timeout_ms)
+{
+	uint8_t got[256];
+
+	CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
+	CHECK(!snring_drv_flush(&g->q[0]));
+	CHECK_EQ(net_dp_poll(&g->dp, timeout_ms), 0);
+	CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
+	CHECK(memcmp(got, fg_ptr(g, buf_gpa(i), WIN_LEN), WIN_LEN) == 0);
+}
+
+/* All three frames sent and completed, with a kick for two of them: frame 1 went in a window. */
+static void window_totals(struct fake_guest *g, uint64_t kicks0)
+{
+	struct snring_done d[8];
+
+	CHECK_EQ(reclaim_all(g, 0, d, 8), 3);
+	CHECK_EQ(g->dp.c.tx_packets, 3);
+	CHECK_EQ(g->dp.c.kicks - kicks0, 2);
+	CHECK_EQ(g->dp.c.protocol_errors, 0);
+}
+
 /*
  * Busy-polling: after a round that moved a frame the worker leaves the TX kick
  * unarmed and keeps looking, so the next frame needs no kick; once the window
@@ -585,30 +641,11 @@ static void test_stats(void)
 static void test_busy_poll(void)
 {
 	struct fake_guest g;
-	struct snring_done d[8];
-	uint8_t got[256];
-	const uint32_t len = SNNET_VNET_HDR_LEN + 60;
+	const uint64_t kicks0 = window_start(&g, 10 * 1000 * 1000, 0); /* longer than the test */
 
-	CHECK_EQ(fg_init(&g, RAM, -1), 0);
-	g.dp.p.poll_us = 10 * 1000 * 1000; /* far longer than this test takes */
-	CHECK_EQ(fg_start(&g, ALL_F), 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	const uint64_t kicks0 = g.dp.c.kicks; /* the handshake's */
-	for (unsigned i = 0; i < 3; i++)
-		make_frame(fg_ptr(&g, buf_gpa(i), len), len, i);
-
-	CHECK_EQ(post(&g, 0, buf_gpa(0), len, 0, 0), 0);
-	CHECK(snring_drv_flush(&g.q[0])); /* armed: kick */
-	fg_kick(&g, 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
-
-	/* In the window: no kick asked for, and a round that would block finds the frame. */
-	CHECK_EQ(post(&g, 0, buf_gpa(1), len, 1, 0), 0);
-	CHECK(!snring_drv_flush(&g.q[0]));
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
-	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
-	CHECK(memcmp(got, fg_ptr(&g, buf_gpa(1), len), len) == 0);
+	window_send_kicked(&g, 0);
+	/* In the window: a round that would block finds the frame at once. */
+	window_send_unkicked(&g, 1, 5000);
 	CHECK_EQ(g.dp.c.poll_rounds, 0);
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0); /* nothing there: an empty poll round */
 	CHECK_EQ(g.dp.c.poll_rounds, 1);
@@ -618,16 +655,8 @@ static void test_busy_poll(void)
 	g.dp.poll_until_ns = 0;
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
 	CHECK(!g.dp.tx_unarmed);
-	CHECK_EQ(post(&g, 0, buf_gpa(2), len, 2, 0), 0);
-	CHECK(snring_drv_flush(&g.q[0]));
-	fg_kick(&g, 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
-
-	CHECK_EQ(reclaim_all(&g, 0, d, 8), 3);
-	CHECK_EQ(g.dp.c.tx_packets, 3);
-	CHECK_EQ(g.dp.c.kicks - kicks0, 2);
-	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	window_send_kicked(&g, 2);
+	window_totals(&g, kicks0);
 
 	/* The guest resets the device mid-window: the worker stops polling and sleeps again. */
 	CHECK(g.dp.tx_unarmed);
@@ -658,39 +687,22 @@ static void test_defer(void)
 {
 	struct fake_guest g;
 	struct snring_done d[8];
-	uint8_t got[256], f[60 + 12];
-	const uint32_t len = SNNET_VNET_HDR_LEN + 60;
+	uint8_t f[60 + 12];
 	const uint64_t win = 300 * 1000000ull; /* ns: far above a round, far below a hang */
+	const uint64_t kicks0 = window_start(&g, 0, (uint32_t)(win / 1000));
 	uint64_t t0, end;
 
-	CHECK_EQ(fg_init(&g, RAM, -1), 0);
-	g.dp.p.defer_us = (uint32_t)(win / 1000);
-	CHECK_EQ(fg_start(&g, ALL_F), 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	const uint64_t kicks0 = g.dp.c.kicks; /* the handshake's */
-	for (unsigned i = 0; i < 3; i++)
-		make_frame(fg_ptr(&g, buf_gpa(i), len), len, i);
 	CHECK_EQ(post(&g, 1, buf_gpa(10), 2048, 10, SNRING_DESC_F_WRITE), 0);
 	snring_drv_flush(&g.q[1]);
-
-	CHECK_EQ(post(&g, 0, buf_gpa(0), len, 0, 0), 0);
-	CHECK(snring_drv_flush(&g.q[0])); /* armed: kick */
-	fg_kick(&g, 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
+	window_send_kicked(&g, 0);
 	CHECK(g.dp.tx_unarmed);
 
-	/* In the window no kick is asked for; the frame waits for the window's end. */
-	CHECK_EQ(post(&g, 0, buf_gpa(1), len, 1, 0), 0);
-	CHECK(!snring_drv_flush(&g.q[0]));
+	/* In the window the frame waits for the window's end. */
 	end = g.dp.poll_until_ns;
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	window_send_unkicked(&g, 1, 5000);
 	CHECK(mono_ns() >= end);
-	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
-	CHECK(memcmp(got, fg_ptr(&g, buf_gpa(1), len), len) == 0);
 
-	/* The tap wakes a deferring worker at once: RX is not deferred, nor does it
-	 * stretch the window (only TX work opens one). */
+	/* The tap wakes the worker at once, and RX work leaves the window as it was. */
 	make_frame(f, sizeof(f), 7);
 	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
 	end = g.dp.poll_until_ns;
@@ -711,16 +723,8 @@ static void test_defer(void)
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
 	CHECK(!g.dp.tx_unarmed);
 	CHECK(mono_ns() - t0 < 5 * win); /* that round did not wait for events */
-	CHECK_EQ(post(&g, 0, buf_gpa(2), len, 2, 0), 0);
-	CHECK(snring_drv_flush(&g.q[0]));
-	fg_kick(&g, 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), len);
-
-	CHECK_EQ(reclaim_all(&g, 0, d, 8), 3);
-	CHECK_EQ(g.dp.c.tx_packets, 3);
-	CHECK_EQ(g.dp.c.kicks - kicks0, 2); /* none for the deferred frame */
-	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	window_send_kicked(&g, 2);
+	window_totals(&g, kicks0);
 	fg_destroy(&g);
 }
 
