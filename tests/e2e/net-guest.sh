@@ -5,7 +5,7 @@
 # running (net.sh watches the console for it), and "NET <name> rc=<status>" after each check.
 # Arguments: MODE BYTES SEED. MODE full: every check, one after another; MODE stress: iperf3
 # both ways at once on two streams each (for a guest with several vCPUs), then a ping. MODE poll:
-# a ping and TCP both ways (the host runs snvmm with the worker busy-polling). MODE irqmove (two
+# a ping and TCP both ways (the host runs snvmm with poll= or defer=). MODE irqmove (two
 # vCPUs): pings while the NIC's interrupt is moved to CPU 0, then to CPU 1.
 mode=$1
 bytes=$2
