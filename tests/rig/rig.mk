@@ -10,10 +10,10 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh
 #
 # In the rig only, a failed run is repeated up to twice, saying so loudly. Nested SVM emulated
 # by TCG is flaky: an L1 oops in a vCPU thread with an L2 GS base loaded in L1 (seen with QEMU
-# as L2's VMM too), an L1 that stalls or soft-locks, an L2 guest that triple-faults under
-# iperf3 load (snvmm's and QEMU's: README, "The rig"). rig.sh makes a broken L1 panic or be
-# declared stopped within about a minute, so a repeat costs little; a real failure fails every
-# attempt. A suite that fails 3 times fails.
+# as L2's VMM too), an L1 that stalls, soft-locks or never finishes booting, an L2 guest that
+# triple-faults or hangs under iperf3 load (snvmm's and QEMU's: README, "The rig"). rig.sh makes
+# a broken L1 panic or be declared stopped within a minute or two, so a repeat costs little; a
+# real failure fails every attempt. A suite that fails 3 times fails.
 RIG_E2E = tests/rig/rig.sh --extras --timeout 600
 check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(BUILD)/guests/triple-fault.bin
 	tests/e2e/bad-input.sh
