@@ -41,6 +41,13 @@
 #define TAG_KICK_RX   2
 #define TAG_TAP	      3
 #define NET_MIN_FRAME (SNNET_VNET_HDR_LEN + ETH_HLEN_MIN)
+/*
+ * A defer window opens only after a round that sent this many frames: a
+ * stream. A request or a reply alone (ping, a TCP request/response, a TSO
+ * frame and its neighbour) never waits in a window, and a stream too slow to
+ * fill one (under 4 frames per window) is served as without deferring.
+ */
+#define NET_DEFER_MIN 4
 
 static const char *const queue_name[2] = {"TX", "RX"};
 
@@ -208,6 +215,14 @@ static uint64_t window_work(const struct net_dp *dp)
 	return dp->p.poll_us ? tx + counter_read(&dp->c.rx_packets) : tx;
 }
 
+/* How much window_work a round must do to open a window (or extend one). */
+static uint32_t window_min(const struct net_dp *dp)
+{
+	if (dp->p.poll_us)
+		return 1; /* a busy-polled window delays nothing: any work opens one */
+	return dp->p.defer_min ? dp->p.defer_min : NET_DEFER_MIN;
+}
+
 static void flush(struct net_dp *dp, struct snring_dev *q)
 {
 	uint64_t one = 1;
@@ -316,8 +331,8 @@ static void tx_process(struct net_dp *dp)
 			}
 			n = snring_dev_dequeue_batch(q, dp->tx_pend,
 						     budget < NET_BATCH ? budget : NET_BATCH);
-			if (n == 0 &&
-			    (dp->polling || (window_us(dp) && budget < SNNET_QUEUE_SIZE))) {
+			if (n == 0 && (dp->polling || (window_us(dp) && SNNET_QUEUE_SIZE - budget >=
+									    window_min(dp)))) {
 				/* In a window, or about to open one: leave the kick suppressed. */
 				dp->tx_unarmed = true;
 				break;
@@ -547,7 +562,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 		note_errors(dp);
 	}
 	if (window_us(dp)) {
-		if (window_work(dp) != moved)
+		if (window_work(dp) - moved >= window_min(dp))
 			dp->poll_until_ns = now_ns() + window_us(dp) * 1000ull; /* after a sleep */
 		else if (dp->polling && n == 0)
 			counter_inc(&dp->c.poll_rounds);

@@ -692,6 +692,7 @@ static void test_defer(void)
 	const uint64_t kicks0 = window_start(&g, 0, (uint32_t)(win / 1000));
 	uint64_t t0, end;
 
+	g.dp.p.defer_min = 1; /* one frame opens a window here; test_defer_min has the default */
 	CHECK_EQ(post(&g, 1, buf_gpa(10), 2048, 10, SNRING_DESC_F_WRITE), 0);
 	snring_drv_flush(&g.q[1]);
 	window_send_kicked(&g, 0);
@@ -728,6 +729,60 @@ static void test_defer(void)
 	fg_destroy(&g);
 }
 
+/* Posts frames first..first+n-1 (made by the caller), one flush, one kick, one round. */
+static void send_burst_kicked(struct fake_guest *g, unsigned first, unsigned n)
+{
+	uint8_t got[256];
+
+	for (unsigned i = first; i < first + n; i++)
+		CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
+	CHECK(snring_drv_flush(&g->q[0]));
+	fg_kick(g, 0);
+	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
+	for (unsigned i = 0; i < n; i++)
+		CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
+}
+
+/*
+ * The default defer_min (4): a round that sent fewer frames opens no window,
+ * so a lone request or reply never waits in one; a burst of 4 opens one, and
+ * a window whose end finds fewer than 4 closes with the kick armed.
+ */
+static void test_defer_min(void)
+{
+	struct fake_guest g;
+	struct snring_done d[16];
+	const uint64_t kicks0 = window_start(&g, 0, 300 * 1000);
+	uint64_t t0;
+
+	for (unsigned i = 3; i < 12; i++)
+		make_frame(fg_ptr(&g, buf_gpa(i), WIN_LEN), WIN_LEN, i);
+	send_burst_kicked(&g, 0, 3);
+	CHECK(!g.dp.tx_unarmed);
+	CHECK_EQ(g.dp.poll_until_ns, 0);
+	send_burst_kicked(&g, 3, 4); /* its publish asked for a kick: the kick was armed */
+	CHECK(g.dp.tx_unarmed);
+	CHECK(g.dp.poll_until_ns > mono_ns());
+
+	/* Three frames in the window go at its end, unkicked, and do not extend it. */
+	for (unsigned i = 7; i < 10; i++)
+		CHECK_EQ(post(&g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
+	CHECK(!snring_drv_flush(&g.q[0]));
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	CHECK_EQ(g.dp.c.tx_packets, 10);
+	CHECK(g.dp.poll_until_ns < mono_ns());
+	t0 = mono_ns();
+	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0); /* as any window's end: one round arms the kick */
+	CHECK(mono_ns() - t0 < 1000 * 1000000ull);
+	CHECK(!g.dp.tx_unarmed);
+	send_burst_kicked(&g, 10, 2); /* armed again: the next publish kicks */
+	CHECK(!g.dp.tx_unarmed);
+	CHECK_EQ(reclaim_all(&g, 0, d, 16), 12);
+	CHECK_EQ(g.dp.c.kicks - kicks0, 3);
+	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	fg_destroy(&g);
+}
+
 int main(void)
 {
 	test_layout();
@@ -735,6 +790,7 @@ int main(void)
 	test_tx_backpressure();
 	test_busy_poll();
 	test_defer();
+	test_defer_min();
 	test_rx();
 	test_route_irq();
 	test_hostile();
