@@ -37,7 +37,7 @@ struct net_dp_params {
 	int irq_fd;		     /* eventfd: one write raises the guest's interrupt */
 	uint32_t poll_us;	     /* busy-poll this long after work before sleeping; 0: never */
 	uint32_t defer_us; /* or sleep this long after work, TX kick unarmed, then look; 0: never */
-	uint32_t defer_min; /* frames a round must send to open a defer window; 0: NET_DEFER_MIN */
+	uint32_t defer_min; /* frames a round must send to open a defer window; 0: 4 */
 	uint8_t mac[6];
 	/* Applies the guest's accepted SNNET_F_GUEST_* bits to the tap; may be NULL. */
 	int (*set_offload)(void *ctx, uint32_t guest_features);
