@@ -595,16 +595,21 @@ static uint64_t window_start(struct fake_guest *g, uint32_t poll_us, uint32_t de
 	return g->dp.c.kicks;
 }
 
-/* Frame i while the TX kick is armed: its publish asks for a kick, and one round sends it. */
-static void window_send_kicked(struct fake_guest *g, unsigned i)
+/*
+ * Frames first..first+n-1 while the TX kick is armed: their publish asks for a
+ * kick, and one round sends them.
+ */
+static void window_send_kicked(struct fake_guest *g, unsigned first, unsigned n)
 {
 	uint8_t got[256];
 
-	CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
+	for (unsigned i = first; i < first + n; i++)
+		CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
 	CHECK(snring_drv_flush(&g->q[0]));
 	fg_kick(g, 0);
 	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
-	CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
+	for (unsigned i = 0; i < n; i++)
+		CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
 }
 
 /*
@@ -643,7 +648,7 @@ static void test_busy_poll(void)
 	struct fake_guest g;
 	const uint64_t kicks0 = window_start(&g, 10 * 1000 * 1000, 0); /* longer than the test */
 
-	window_send_kicked(&g, 0);
+	window_send_kicked(&g, 0, 1);
 	/* In the window: a round that would block finds the frame at once. */
 	window_send_unkicked(&g, 1, 5000);
 	CHECK_EQ(g.dp.c.poll_rounds, 0);
@@ -655,7 +660,7 @@ static void test_busy_poll(void)
 	g.dp.poll_until_ns = 0;
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
 	CHECK(!g.dp.tx_unarmed);
-	window_send_kicked(&g, 2);
+	window_send_kicked(&g, 2, 1);
 	window_totals(&g, kicks0);
 
 	/* The guest resets the device mid-window: the worker stops polling and sleeps again. */
@@ -695,7 +700,7 @@ static void test_defer(void)
 	g.dp.p.defer_min = 1; /* one frame opens a window here; test_defer_min has the default */
 	CHECK_EQ(post(&g, 1, buf_gpa(10), 2048, 10, SNRING_DESC_F_WRITE), 0);
 	snring_drv_flush(&g.q[1]);
-	window_send_kicked(&g, 0);
+	window_send_kicked(&g, 0, 1);
 	CHECK(g.dp.tx_unarmed);
 
 	/* In the window the frame waits for the window's end. */
@@ -724,23 +729,9 @@ static void test_defer(void)
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
 	CHECK(!g.dp.tx_unarmed);
 	CHECK(mono_ns() - t0 < 5 * win); /* that round did not wait for events */
-	window_send_kicked(&g, 2);
+	window_send_kicked(&g, 2, 1);
 	window_totals(&g, kicks0);
 	fg_destroy(&g);
-}
-
-/* Posts frames first..first+n-1 (made by the caller), one flush, one kick, one round. */
-static void send_burst_kicked(struct fake_guest *g, unsigned first, unsigned n)
-{
-	uint8_t got[256];
-
-	for (unsigned i = first; i < first + n; i++)
-		CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
-	CHECK(snring_drv_flush(&g->q[0]));
-	fg_kick(g, 0);
-	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
-	for (unsigned i = 0; i < n; i++)
-		CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
 }
 
 /*
@@ -757,10 +748,10 @@ static void test_defer_min(void)
 
 	for (unsigned i = 3; i < 12; i++)
 		make_frame(fg_ptr(&g, buf_gpa(i), WIN_LEN), WIN_LEN, i);
-	send_burst_kicked(&g, 0, 3);
+	window_send_kicked(&g, 0, 3);
 	CHECK(!g.dp.tx_unarmed);
 	CHECK_EQ(g.dp.poll_until_ns, 0);
-	send_burst_kicked(&g, 3, 4); /* its publish asked for a kick: the kick was armed */
+	window_send_kicked(&g, 3, 4); /* its publish asked for a kick: the kick was armed */
 	CHECK(g.dp.tx_unarmed);
 	CHECK(g.dp.poll_until_ns > mono_ns());
 
@@ -775,7 +766,7 @@ static void test_defer_min(void)
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0); /* as any window's end: one round arms the kick */
 	CHECK(mono_ns() - t0 < 1000 * 1000000ull);
 	CHECK(!g.dp.tx_unarmed);
-	send_burst_kicked(&g, 10, 2); /* armed again: the next publish kicks */
+	window_send_kicked(&g, 10, 2); /* armed again: the next publish kicks */
 	CHECK(!g.dp.tx_unarmed);
 	CHECK_EQ(reclaim_all(&g, 0, d, 16), 12);
 	CHECK_EQ(g.dp.c.kicks - kicks0, 3);
