@@ -613,18 +613,21 @@ static void window_send_kicked(struct fake_guest *g, unsigned first, unsigned n)
 }
 
 /*
- * Frame i inside a window: its publish asks for no kick; the next round,
- * waiting up to timeout_ms, sends it.
+ * Frames first..first+n-1 inside a window: their publish asks for no kick;
+ * the next round, waiting up to timeout_ms, sends them, in order.
  */
-static void window_send_unkicked(struct fake_guest *g, unsigned i, int timeout_ms)
+static void window_send_unkicked(struct fake_guest *g, unsigned first, unsigned n, int timeout_ms)
 {
 	uint8_t got[256];
 
-	CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
+	for (unsigned i = first; i < first + n; i++)
+		CHECK_EQ(post(g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
 	CHECK(!snring_drv_flush(&g->q[0]));
 	CHECK_EQ(net_dp_poll(&g->dp, timeout_ms), 0);
-	CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
-	CHECK(memcmp(got, fg_ptr(g, buf_gpa(i), WIN_LEN), WIN_LEN) == 0);
+	for (unsigned i = first; i < first + n; i++) {
+		CHECK_EQ(recv(g->tap[1], got, sizeof(got), MSG_DONTWAIT), WIN_LEN);
+		CHECK(memcmp(got, fg_ptr(g, buf_gpa(i), WIN_LEN), WIN_LEN) == 0);
+	}
 }
 
 /* All three frames sent and completed, with a kick for two of them: frame 1 went in a window. */
@@ -650,7 +653,7 @@ static void test_busy_poll(void)
 
 	window_send_kicked(&g, 0, 1);
 	/* In the window: a round that would block finds the frame at once. */
-	window_send_unkicked(&g, 1, 5000);
+	window_send_unkicked(&g, 1, 1, 5000);
 	CHECK_EQ(g.dp.c.poll_rounds, 0);
 	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0); /* nothing there: an empty poll round */
 	CHECK_EQ(g.dp.c.poll_rounds, 1);
@@ -705,7 +708,7 @@ static void test_defer(void)
 
 	/* In the window the frame waits for the window's end. */
 	end = g.dp.poll_until_ns;
-	window_send_unkicked(&g, 1, 5000);
+	window_send_unkicked(&g, 1, 1, 5000);
 	CHECK(mono_ns() >= end);
 
 	/* The tap wakes the worker at once, and RX work leaves the window as it was. */
@@ -756,10 +759,7 @@ static void test_defer_min(void)
 	CHECK(g.dp.poll_until_ns > mono_ns());
 
 	/* Three frames in the window go at its end, unkicked, and do not extend it. */
-	for (unsigned i = 7; i < 10; i++)
-		CHECK_EQ(post(&g, 0, buf_gpa(i), WIN_LEN, (uint16_t)i, 0), 0);
-	CHECK(!snring_drv_flush(&g.q[0]));
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
+	window_send_unkicked(&g, 7, 3, 5000);
 	CHECK_EQ(g.dp.c.tx_packets, 10);
 	CHECK(g.dp.poll_until_ns < mono_ns());
 	t0 = mono_ns();
