@@ -7,9 +7,11 @@
 # guest/snnet.ko, and FILES). Exits with SCRIPT's status.
 #
 # Usage: tests/rig/rig.sh [--timeout SECONDS] [--mem MiB] [--cpus N] [--extras] [--interactive]
-#                         SCRIPT [FILES...]
+#                         [--npt 0|1] SCRIPT [FILES...]
 #   --extras       also put qemu-system-x86_64 (+ firmware), iperf3 and perf into L1
 #   --interactive  SCRIPT gets the console (stdin attached); for `make run`
+#   --npt 0        L1's kvm-amd shadows L2 page tables instead of using nested paging (1, the
+#                  default): L2 guests then have not hung under load, but they exit more (README)
 # RIG_L1_APPEND adds to L1's kernel command line (experiments).
 # The L1 console streams to stdout and to build/rig/last.log. Statuses: SCRIPT's own; 124 when
 # the timeout expired or L1 stopped (no heartbeat; where its CPUs were: build/rig/stall.txt);
@@ -24,7 +26,8 @@ mem=3072
 cpus=2
 extras=0
 interactive=0
-usage() { sed -n '9,12p' "$0" | sed 's/^# \{0,1\}//' >&2; }
+npt=
+usage() { sed -n '9,14p' "$0" | sed 's/^# \{0,1\}//' >&2; }
 die() {
 	echo "rig: $*" >&2
 	exit 125
@@ -35,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:-}; shift 2 || die "--mem needs a value" ;;
 	--cpus) cpus=${2:-}; shift 2 || die "--cpus needs a value" ;;
 	--extras) extras=1; shift ;;
+	--npt) npt=${2:-}; shift 2 || die "--npt needs a value" ;;
 	--interactive) interactive=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -46,6 +50,7 @@ done
 for v in "$timeout_s" "$mem" "$cpus"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $v"
 done
+case $npt in '' | 0 | 1) ;; *) die "--npt takes 0 or 1, not $npt" ;; esac
 script=$1
 shift
 [ -f "$script" ] || die "no such script: $script"
@@ -202,7 +207,7 @@ log=$rigdir/last.log
 # An oops, soft lockup or RCU stall in L1 ends the run at once with every CPU's backtrace;
 # nokaslr keeps L1's addresses the same from run to run.
 append="console=ttyS0 quiet panic=-1 oops=panic nokaslr softlockup_panic=1 softlockup_all_cpu_backtrace=1"
-append+=" sysctl.kernel.panic_on_rcu_stall=1 ${RIG_L1_APPEND:-}"
+append+=" sysctl.kernel.panic_on_rcu_stall=1 ${npt:+rig.npt=$npt} ${RIG_L1_APPEND:-}"
 # Features the EPYC model lists but TCG lacks are dropped so QEMU does not warn about each.
 cpu=EPYC,+svm,+npt,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-nrip-save,-xsavec
 qemu_args=(-accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "$mem" -M q35
