@@ -100,3 +100,51 @@ perf_breakdown() {
 	awk -F, -v labels="$BD_LABELS" '/^#/ || NF < 3 { next } { c[++n] = $1 }
 		END { k = split(labels, l, " "); for (i = 1; i <= k; i++) print l[i], c[n - k + i] }' "$1"
 }
+
+# ping_stages TAP COUNT: pings the guest COUNT times (50 ms apart) under ftrace and prints, as
+# "ping_stage.NAME MICROSECONDS" lines, each stage's median over the round trips that showed
+# every stage in order: the request leaving L1 into TAP -> the device's MSI (kvm_msi_set_irq)
+# -> the vCPU's next guest entry -> the guest's next port or MMIO write (its kick) -> the reply
+# entering L1's stack from TAP; and "ping_stage.n" round trips used of COUNT. Needs tracefs and
+# the KVM and net tracepoints; leaves the trace buffer empty (rig-shutdown-rips reads it).
+ping_stages() {
+	t=/sys/kernel/tracing
+	evs="net/net_dev_xmit net/netif_receive_skb kvm/kvm_msi_set_irq kvm/kvm_entry kvm/kvm_pio kvm/kvm_mmio"
+	[ -w $t/trace ] || return 1
+	: >$t/trace
+	for e in $evs; do echo 1 >"$t/events/$e/enable"; done
+	ping -c "$2" -i 0.05 -q 10.0.2.15 >/dev/null 2>&1
+	for e in $evs; do echo 0 >"$t/events/$e/enable"; done
+	awk -v tap="$1" -v count="$2" '
+	function med(a, n, i, j, v) { # insertion sort, then the middle one
+		for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j > 0 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{
+		for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) break
+		if (i >= NF) next
+		ts = substr($i, 1, length($i) - 1) * 1e6
+		ev = $(i + 1)
+		rest = substr($0, index($0, ev) + length(ev))
+		if (ev == "net_dev_xmit:" && rest ~ (" dev=" tap " ") && rest ~ / len=98 /) {
+			t0 = ts; st = 1 # an echo request: 84 bytes of IP plus the Ethernet header
+		} else if (st == 1 && ev == "kvm_msi_set_irq:") {
+			t1 = ts; st = 2
+		} else if (st == 2 && ev == "kvm_entry:") {
+			t2 = ts; st = 3
+		} else if (st == 3 && ((ev == "kvm_pio:" && rest ~ /pio_write/) || (ev == "kvm_mmio:" && rest ~ /mmio write/))) {
+			t3 = ts; st = 4
+		} else if (st == 4 && ev == "netif_receive_skb:" && rest ~ (" dev=" tap " ") && rest ~ / len=84$/) {
+			n++; a[n] = t1 - t0; b[n] = t2 - t1; c[n] = t3 - t2; d[n] = ts - t3; st = 0
+		}
+	}
+	END {
+		printf "ping_stage.n %d/%d\n", n, count
+		if (!n) exit
+		printf "ping_stage.tap_to_irq %.0f\n", med(a, n)
+		printf "ping_stage.irq_to_entry %.0f\n", med(b, n)
+		printf "ping_stage.entry_to_kick %.0f\n", med(c, n)
+		printf "ping_stage.kick_to_reply %.0f\n", med(d, n)
+	}' $t/trace
+	: >$t/trace
+}

@@ -8,8 +8,9 @@
 # busy-polls, 1 ms as one worker round under TCG can outlast a native 50 us; snvmm-defer is
 # snvmm with defer=BENCH_DEFER_US, default 500: the worker sleeps that long after work before it
 # re-arms the guest's TX kick, a few TCG packet gaps), one at a time, each on its
-# own tap holding 10.0.2.1 (guest 10.0.2.15), and measures from L1: idle exits/s,
-# ping RTT, TCP each way, 64-byte UDP packets/s each way, and per phase the VM exits and injected
+# own tap holding 10.0.2.1 (guest 10.0.2.15), and measures from L1: idle exits/s, ping RTT
+# and, from 20 more pings under ftrace, where a round trip's time goes (lib.sh, ping_stages),
+# TCP each way, 64-byte UDP packets/s each way, and per phase the VM exits and injected
 # interrupts (perf stat -a: L1 runs only this VM, and vhost/irqfd work is not in the VMM's
 # threads) divided by the packets the tap counted. Everything runs under TCG: only ratios
 # measured in one run mean anything. Exits 0 when every VMM was measured, whatever the figures.
@@ -134,6 +135,7 @@ bench_vmm() {
 		# run, as much as the VMMs differ, so the window is long enough to tell them apart.
 		phase idle sleep "$idle_secs"
 		phase ping ping -c 50 -i 0.05 -q 10.0.2.15
+		ping_stages "$tap" 20 >>"$tmp/$vmm" || echo "bench-net: $vmm: no tracefs for the ping stages"
 		phase tcp_h2g iperf3 -c 10.0.2.15 -t "$secs" -J
 		phase tcp_g2h iperf3 -c 10.0.2.15 -t "$secs" -R -J
 		phase udp_h2g iperf3 -c 10.0.2.15 -u -l 64 -b 0 -t "$usecs" -J
@@ -214,6 +216,11 @@ f_per() { per "$3" "$1" "$2"; }
 line "ping RTT min (ms)" f_rtt min
 line "ping RTT avg (ms)" f_rtt avg
 line "ping RTT max (ms)" f_rtt max
+line "ping traced (round trips)" f_get ping_stage.n
+line "  tap -> MSI (us, median)" f_get ping_stage.tap_to_irq
+line "  MSI -> guest entry" f_get ping_stage.irq_to_entry
+line "  guest entry -> kick" f_get ping_stage.entry_to_kick
+line "  kick -> reply in L1" f_get ping_stage.kick_to_reply
 line "TCP host->guest (Mbit/s)" f_tcp tcp_h2g
 line "TCP guest->host (Mbit/s)" f_tcp tcp_g2h
 line "UDP 64B host->guest (pps)" f_get udp_h2g.pps
