@@ -106,20 +106,23 @@ perf_breakdown() {
 # every stage in order: the request leaving L1 into TAP -> the device's MSI (kvm_msi_set_irq)
 # -> the vCPU's next guest entry -> the guest's next port or MMIO write (its kick) -> the reply
 # entering L1's stack from TAP; and "ping_stage.n" round trips used of COUNT. Needs tracefs and
-# the KVM and net tracepoints; leaves the trace buffer empty (rig-shutdown-rips reads it).
+# the KVM and net tracepoints. It reads the trace from a marker of its own on and clears
+# nothing: rig-shutdown-rips reads the same buffer after a failure.
 ping_stages() {
 	t=/sys/kernel/tracing
 	evs="net/net_dev_xmit net/netif_receive_skb kvm/kvm_msi_set_irq kvm/kvm_entry kvm/kvm_pio kvm/kvm_mmio"
-	[ -w $t/trace ] || return 1
-	: >$t/trace
+	[ -w $t/trace_marker ] || return 1
+	ps_seq=$((${ps_seq:-0} + 1))
+	echo "ping_stages $$.$ps_seq" >$t/trace_marker
 	for e in $evs; do echo 1 >"$t/events/$e/enable"; done
 	ping -c "$2" -i 0.05 -q 10.0.2.15 >/dev/null 2>&1
 	for e in $evs; do echo 0 >"$t/events/$e/enable"; done
-	awk -v tap="$1" -v count="$2" '
+	awk -v tap="$1" -v count="$2" -v mark="ping_stages $$.$ps_seq" '
 	function med(a, n, i, j, v) { # insertion sort, then the middle one
 		for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j > 0 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
+	!go { go = index($0, "tracing_mark_write: " mark) > 0; next }
 	{
 		for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) break
 		if (i >= NF) next
@@ -146,5 +149,4 @@ ping_stages() {
 		printf "ping_stage.entry_to_kick %.0f\n", med(c, n)
 		printf "ping_stage.kick_to_reply %.0f\n", med(d, n)
 	}' $t/trace
-	: >$t/trace
 }
