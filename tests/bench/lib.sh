@@ -117,11 +117,9 @@ ping_stages() {
 	for e in $evs; do echo 1 >"$t/events/$e/enable"; done
 	ping -c "$2" -i 0.05 -q 10.0.2.15 >/dev/null 2>&1
 	for e in $evs; do echo 0 >"$t/events/$e/enable"; done
-	awk -v tap="$1" -v count="$2" -v mark="ping_stages $$.$ps_seq" '
-	function med(a, n, i, j, v) { # insertion sort, then the middle one
-		for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j > 0 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	# One line per round trip that showed every stage in order: the four stages in us.
+	f=$(mktemp)
+	awk -v tap="$1" -v mark="ping_stages $$.$ps_seq" '
 	!go { go = index($0, "tracing_mark_write: " mark) > 0; next }
 	{
 		for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) break
@@ -138,15 +136,16 @@ ping_stages() {
 		} else if (st == 3 && ((ev == "kvm_pio:" && rest ~ /pio_write/) || (ev == "kvm_mmio:" && rest ~ /mmio write/))) {
 			t3 = ts; st = 4
 		} else if (st == 4 && ev == "netif_receive_skb:" && rest ~ (" dev=" tap " ") && rest ~ / len=84$/) {
-			n++; a[n] = t1 - t0; b[n] = t2 - t1; c[n] = t3 - t2; d[n] = ts - t3; st = 0
+			printf "%.0f %.0f %.0f %.0f\n", t1 - t0, t2 - t1, t3 - t2, ts - t3; st = 0
 		}
-	}
-	END {
-		printf "ping_stage.n %d/%d\n", n, count
-		if (!n) exit
-		printf "ping_stage.tap_to_irq %.0f\n", med(a, n)
-		printf "ping_stage.irq_to_entry %.0f\n", med(b, n)
-		printf "ping_stage.entry_to_kick %.0f\n", med(c, n)
-		printf "ping_stage.kick_to_reply %.0f\n", med(d, n)
-	}' $t/trace
+	}' $t/trace >"$f"
+	echo "ping_stage.n $(wc -l <"$f")/$2"
+	k=0
+	for name in tap_to_irq irq_to_entry entry_to_kick kick_to_reply; do
+		k=$((k + 1))
+		awk -v k=$k '{ print $k }' "$f" >"$f.col"
+		m=$(stat3 "$f.col" | cut -d' ' -f2)
+		[ "$m" = - ] || echo "ping_stage.$name $m"
+	done
+	rm -f "$f" "$f.col"
 }
