@@ -107,18 +107,19 @@ perf_breakdown() {
 # -> the vCPU's next guest entry -> the guest's next port or MMIO write (its kick) -> the reply
 # entering L1's stack from TAP; and "ping_stage.n" round trips used of COUNT. Needs tracefs and
 # the KVM and net tracepoints. It reads the trace from a marker of its own on and clears
-# nothing: rig-shutdown-rips reads the same buffer after a failure.
+# nothing: rig-shutdown-rips reads the same buffer after a failure. Its variables are ps_*, as
+# a function's are global in sh and the caller's (net.sh's k, the kernel) must survive.
 ping_stages() {
-	t=/sys/kernel/tracing
-	evs="net/net_dev_xmit net/netif_receive_skb kvm/kvm_msi_set_irq kvm/kvm_entry kvm/kvm_pio kvm/kvm_mmio"
-	[ -w $t/trace_marker ] || return 1
+	ps_t=/sys/kernel/tracing
+	ps_evs="net/net_dev_xmit net/netif_receive_skb kvm/kvm_msi_set_irq kvm/kvm_entry kvm/kvm_pio kvm/kvm_mmio"
+	[ -w $ps_t/trace_marker ] || return 1
 	ps_seq=$((${ps_seq:-0} + 1))
-	echo "ping_stages $$.$ps_seq" >$t/trace_marker
-	for e in $evs; do echo 1 >"$t/events/$e/enable"; done
+	echo "ping_stages $$.$ps_seq" >$ps_t/trace_marker
+	for ps_e in $ps_evs; do echo 1 >"$ps_t/events/$ps_e/enable"; done
 	ping -c "$2" -i 0.05 -q 10.0.2.15 >/dev/null 2>&1
-	for e in $evs; do echo 0 >"$t/events/$e/enable"; done
+	for ps_e in $ps_evs; do echo 0 >"$ps_t/events/$ps_e/enable"; done
 	# One line per round trip that showed every stage in order: the four stages in us.
-	f=$(mktemp)
+	ps_f=$(mktemp)
 	awk -v tap="$1" -v mark="ping_stages $$.$ps_seq" '
 	!go { go = index($0, "tracing_mark_write: " mark) > 0; next }
 	{
@@ -138,14 +139,14 @@ ping_stages() {
 		} else if (st == 4 && ev == "netif_receive_skb:" && rest ~ (" dev=" tap " ") && rest ~ / len=84$/) {
 			printf "%.0f %.0f %.0f %.0f\n", t1 - t0, t2 - t1, t3 - t2, ts - t3; st = 0
 		}
-	}' $t/trace >"$f"
-	echo "ping_stage.n $(wc -l <"$f")/$2"
-	k=0
-	for name in tap_to_irq irq_to_entry entry_to_kick kick_to_reply; do
-		k=$((k + 1))
-		awk -v k=$k '{ print $k }' "$f" >"$f.col"
-		m=$(stat3 "$f.col" | cut -d' ' -f2)
-		[ "$m" = - ] || echo "ping_stage.$name $m"
+	}' $ps_t/trace >"$ps_f"
+	echo "ping_stage.n $(wc -l <"$ps_f")/$2"
+	ps_k=0
+	for ps_name in tap_to_irq irq_to_entry entry_to_kick kick_to_reply; do
+		ps_k=$((ps_k + 1))
+		awk -v k=$ps_k '{ print $k }' "$ps_f" >"$ps_f.col"
+		ps_m=$(stat3 "$ps_f.col" | cut -d' ' -f2)
+		[ "$ps_m" = - ] || echo "ping_stage.$ps_name $ps_m"
 	done
-	rm -f "$f" "$f.col"
+	rm -f "$ps_f" "$ps_f.col"
 }
