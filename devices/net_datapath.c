@@ -215,12 +215,14 @@ static uint64_t window_work(const struct net_dp *dp)
 	return dp->p.poll_us ? tx + counter_read(&dp->c.rx_packets) : tx;
 }
 
-/* How much window_work a round must do to open a window (or extend one). */
-static uint32_t window_min(const struct net_dp *dp)
+/* Whether this round has done enough window_work to open a window (or extend one). */
+static bool round_opens_window(const struct net_dp *dp)
 {
+	uint32_t min = dp->p.defer_min ? dp->p.defer_min : NET_DEFER_MIN;
+
 	if (dp->p.poll_us)
-		return 1; /* a busy-polled window delays nothing: any work opens one */
-	return dp->p.defer_min ? dp->p.defer_min : NET_DEFER_MIN;
+		min = 1; /* a busy-polled window delays nothing: any work opens one */
+	return window_work(dp) - dp->round_work0 >= min;
 }
 
 static void flush(struct net_dp *dp, struct snring_dev *q)
@@ -332,8 +334,7 @@ static void tx_process(struct net_dp *dp)
 			}
 			n = snring_dev_dequeue_batch(q, dp->tx_pend,
 						     budget < NET_BATCH ? budget : NET_BATCH);
-			if (n == 0 && (dp->polling || (window_us(dp) && SNNET_QUEUE_SIZE - budget >=
-									    window_min(dp)))) {
+			if (n == 0 && (dp->polling || (window_us(dp) && round_opens_window(dp)))) {
 				/* In a window, or about to open one: leave the kick suppressed. */
 				dp->tx_unarmed = true;
 				break;
@@ -510,12 +511,12 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 {
 	struct epoll_event ev[4];
 	bool kicked = false, tx = false, rx = false, tap_in = false, more = dp->more;
-	uint64_t t = 0, moved = 0;
+	uint64_t t = 0;
 	int n;
 
 	if (window_us(dp)) {
 		t = now_ns();
-		moved = window_work(dp);
+		dp->round_work0 = window_work(dp);
 	}
 	/* A broken TX queue is never armed again: nothing to wait for there. */
 	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_TX]))
@@ -563,7 +564,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 		note_errors(dp);
 	}
 	if (window_us(dp)) {
-		if (window_work(dp) - moved >= window_min(dp))
+		if (round_opens_window(dp))
 			dp->poll_until_ns = now_ns() + window_us(dp) * 1000ull; /* after a sleep */
 		else if (dp->polling && n == 0)
 			counter_inc(&dp->c.poll_rounds);

@@ -68,6 +68,7 @@ struct net_dp {
 	bool polling;	  /* inside a poll or defer window: TX is watched, not armed */
 	bool tx_unarmed;  /* TX went idle while polling: arm it before sleeping */
 	uint64_t poll_until_ns;
+	uint64_t round_work0; /* window_work when this round began */
 	bool broken_told[2];
 	uint32_t errors_seen[2];
 	struct snring_buf tx_pend[NET_BATCH];
