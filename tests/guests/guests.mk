@@ -2,7 +2,7 @@
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=$(BUILD)/guests/%.bin)
 
-$(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.inc
+$(BUILD)/guests/%.bin: tests/guests/%.S tests/guests/guest.inc tests/guests/snnet.inc
 	@mkdir -p $(dir $@)
 	$(CC) -c -Itests/guests -o $(@:.bin=.o) $<
 	ld -Ttext=0x100000 -e _start --oformat binary -o $@ $(@:.bin=.o)

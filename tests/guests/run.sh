@@ -3,7 +3,9 @@
 # what its header promises: exit status, console lines, and the counters in
 # --stats-json (which must also be valid JSON to python3 -m json.tool). A guest
 # whose header says "netns: yes" runs inside a network namespace made for it
-# (its --net tap lives and dies there); "expect-perf:" runs it once more under
+# (its --net tap lives and dies there), after the header's "setup:" lines have
+# run in that namespace, in order; each "expect-output:" line must appear in
+# what snvmm printed (stdout and stderr); "expect-perf:" runs it once more under
 # `perf stat` and compares KVM's tracepoint counts. Needs /dev/kvm, python3
 # and perf: a host without them fails here, loudly, rather than skipping.
 set -u
@@ -56,7 +58,7 @@ for src in tests/guests/*.S; do
 	name=$(basename "$src" .S)
 	bin=$bindir/$name.bin
 	want_status=$(header "$src" expect-status)
-	want_out=$(header "$src" expect-output)
+	want_out=$(sed -n 's/^ \* expect-output: \{0,1\}//p' "$src")
 	want_json=$(header_all "$src" expect-json)
 	want_perf=$(header_all "$src" expect-perf)
 	input=$(header "$src" stdin)
@@ -65,6 +67,18 @@ for src in tests/guests/*.S; do
 	if [ "$(header "$src" netns)" = yes ]; then
 		ns=snvmm-guests-$$
 		ip netns add "$ns" || { ns=; echo "FAIL $name: ip netns add"; fail=$((fail + 1)); continue; }
+		setup_failed=
+		while IFS= read -r line; do
+			[ -z "$line" ] || ip netns exec "$ns" sh -c "$line" >"$tmp/setup" 2>&1 ||
+				{ setup_failed="setup '$line': $(head -n 1 "$tmp/setup")"; break; }
+		done < <(sed -n 's/^ \* setup: \{0,1\}//p' "$src")
+		if [ -n "$setup_failed" ]; then
+			echo "FAIL $name: $setup_failed"
+			fail=$((fail + 1))
+			ip netns del "$ns"
+			ns=
+			continue
+		fi
 	fi
 	json=$tmp/$name.json
 	why=
@@ -72,9 +86,9 @@ for src in tests/guests/*.S; do
 	run_guest -- $args --stats-json "$json" --raw "$bin"
 	status=$?
 	[ "$status" = "${want_status:-0}" ] || why+="status $status (want ${want_status:-0}); "
-	if [ -n "$want_out" ] && ! grep -qF -- "$want_out" "$tmp/out"; then
-		why+="no line '$want_out'; "
-	fi
+	while IFS= read -r line; do
+		[ -z "$line" ] || grep -qF -- "$line" "$tmp/out" || why+="no line '$line'; "
+	done <<<"$want_out"
 	if ! python3 -m json.tool "$json" >/dev/null 2>"$tmp/jerr"; then
 		why+="--stats-json is not valid JSON: $(head -n1 "$tmp/jerr"); "
 	fi

@@ -1,0 +1,135 @@
+/* A guest that breaks the NIC's protocol on purpose, against the real device:
+ * fifteen bad TX descriptors (addresses outside guest RAM, wrapping, in the
+ * NIC's own region and the APIC page; lengths 0, too long and too short; a
+ * device-write flag, an indirect table never negotiated, unknown flags; ids out
+ * of range), each of which must come back completed with the error flag while
+ * the device keeps serving; a good frame then goes out. An avail index a ring
+ * and one ahead is the sixteenth error and breaks the queue: the device says so
+ * once, serves nothing more on it, and the VMM runs on. A reset (status 0)
+ * brings the device back, and a good frame goes out again. The guest powers
+ * off: the VMM survived all of it.
+ * args: --net tap=snvmm-h0
+ * netns: yes
+ * setup: ip tuntap add dev snvmm-h0 mode tap && ip link set snvmm-h0 up
+ * expect-status: 0
+ * expect-output: snvmm: net 'snvmm-h0': TX queue broken after 16 protocol errors
+ * expect-output: nethostile: device reset and served again
+ * expect-json: devices.net.tx_packets=2 devices.net.protocol_errors=16 devices.net.broken=1
+ * expect-json: vm.end=poweroff
+ */
+#include "guest.inc"
+#include "snnet.inc"
+#define RAM_END	 0x10000000 /* snvmm's default 256 MiB */
+#define TOO_LONG 0x10101 /* SNNET_MAX_BUF_LEN + 1 */
+
+	.code64
+	.globl _start
+_start:
+	call nic_find
+	movl $0x7fffffff, Q_IRQ_AT(%r12) /* polled: no interrupts wanted */
+	xor %edi, %edi
+	movl %edi, CFG_GUEST_FEAT(%rbx)	 /* no offloads, no indirect tables */
+	mov $1, %edi
+	call nic_status
+
+	lea bad(%rip), %r14		/* each bad descriptor: refused, ring goes on */
+1:	mov (%r14), %rdi
+	mov 8(%r14), %esi
+	movzwl 12(%r14), %r10d
+	movzwl 14(%r14), %r11d
+	call tx
+	cmp $USED_F_ERROR, %eax
+	jne accepted
+	add $16, %r14
+	lea bad_end(%rip), %rax
+	cmp %rax, %r14
+	jb 1b
+
+	call send_good
+	jc good_failed
+
+	mov Q_USED(%r12), %eax		/* avail a ring and one past what was completed */
+	add $(QSIZE + 1), %eax
+	mov %eax, Q_AVAIL(%r12)
+	mov $DOORBELL_TX, %dx
+	outl %eax, %dx
+	lea Q_USED(%r12), %rdi		/* a broken queue completes nothing */
+	mov (%rdi), %esi
+	mov $WAIT_SHORT, %rcx
+	call wait_ne32_for
+	jnc served_broken
+
+	xor %edi, %edi			/* reset: a fresh region, indices from 0 */
+	call nic_status
+	movl $0x7fffffff, Q_IRQ_AT(%r12)
+	mov $1, %edi
+	call nic_status
+	call send_good
+	jc good_failed
+	puts ok
+	poweroff
+
+/* send_good: one ARP request (nobody answers it); CF set unless completed cleanly. */
+send_good:
+	lea frame(%rip), %rdi
+	mov $(frame_end - frame), %esi
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	call tx
+	test %eax, %eax
+	jnz 1f
+	clc
+	ret
+1:	stc
+	ret
+
+accepted:
+	puts accepted_msg
+	poweroff
+good_failed:
+	puts good_msg
+	poweroff
+served_broken:
+	puts broken_msg
+	poweroff
+
+	guest_lib
+	nic_lib
+ok:	      .asciz "nethostile: device reset and served again\n"
+accepted_msg: .asciz "nethostile: a bad descriptor was not completed with an error\n"
+good_msg:     .asciz "nethostile: a good frame was not completed cleanly\n"
+broken_msg:   .asciz "nethostile: the broken queue still completed descriptors\n"
+
+/* struct snring_desc: addr, len, id, flags */
+.macro desc addr, len, id=0, flags=0 /* no spaces inside an argument */
+	.quad \addr
+	.long \len
+	.word \id, \flags
+.endm
+	.balign 16
+bad:	desc RAM_END, 64			/* just past guest RAM */
+	desc RAM_END-32, 64			/* straddles its end */
+	desc 0xfffffffffffffff0, 64		/* wraps past 2^64 */
+	desc 0x100000000, 64			/* above 4 GiB: no RAM there */
+	desc NET_CFG, 64			/* the NIC's own region */
+	desc 0xfee00000, 64			/* the local APIC's page */
+	desc frame, 0				/* empty */
+	desc frame, TOO_LONG			/* longer than any buffer may be */
+	desc frame, 0xffffffff
+	desc frame, frame_end-frame, 0, DESC_F_WRITE	/* RX's flag on TX */
+	desc frame, 16, 0, DESC_F_INDIRECT		/* never negotiated */
+	desc frame, frame_end-frame, 0, 0x8000	/* unknown flag */
+	desc frame, frame_end-frame, QSIZE		/* id out of range */
+	desc frame, frame_end-frame, 0xffff
+	desc frame, 20				/* shorter than vnet header + Ethernet header */
+bad_end:
+	.balign 16
+frame:	.fill 12, 1, 0				/* vnet header: no offloads */
+	.byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff	/* broadcast */
+	.byte 0x02, 0, 0, 0, 0, 0x01		/* a local MAC */
+	.byte 0x08, 0x06			/* ARP request for 10.0.2.1 */
+	.byte 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01
+	.byte 0x02, 0, 0, 0, 0, 0x01, 10, 0, 2, 15
+	.fill 6, 1, 0
+	.byte 10, 0, 2, 1
+frame_end:
