@@ -6,21 +6,26 @@
  * the device keeps serving; a good frame then goes out. An avail index a ring
  * and one ahead is the sixteenth error and breaks the queue: the device says so
  * once, serves nothing more on it, and the VMM runs on. A reset (status 0)
- * brings the device back, and a good frame goes out again. The guest powers
- * off: the VMM survived all of it.
+ * brings the device back, and a good frame goes out again. With indirect
+ * tables negotiated this time, nine bad ones (misaligned, ragged, too long,
+ * outside RAM; an entry outside RAM, nested, device-write, empty; entries
+ * longer together than a buffer) are refused and a good two-segment one is
+ * sent. The guest powers off: the VMM survived all of it.
  * args: --net tap=snvmm-h0
  * netns: yes
  * setup: ip tuntap add dev snvmm-h0 mode tap && ip link set snvmm-h0 up
  * expect-status: 0
  * expect-output: snvmm: net 'snvmm-h0': TX queue broken after 16 protocol errors
  * expect-output: nethostile: device reset and served again
- * expect-json: devices.net.tx_packets=2 devices.net.protocol_errors=16 devices.net.broken=1
+ * expect-output: nethostile: indirect tables checked
+ * expect-json: devices.net.tx_packets=3 devices.net.protocol_errors=25 devices.net.broken=1
  * expect-json: vm.end=poweroff
  */
 #include "guest.inc"
 #include "snnet.inc"
 #define RAM_END	 0x10000000 /* snvmm's default 256 MiB */
-#define TOO_LONG 0x10101 /* SNNET_MAX_BUF_LEN + 1 */
+#define TOO_LONG 0x10101 /* SNNET_MAX_BUF_LEN + 1; t_sum's two entries add up to it */
+#define SNNET_F_INDIRECT 0x40
 
 	.code64
 	.globl _start
@@ -32,21 +37,10 @@ _start:
 	mov $1, %edi
 	call nic_status
 
-	lea bad(%rip), %r14		/* each bad descriptor: refused, ring goes on */
-1:	mov (%r14), %rdi
-	mov 8(%r14), %esi
-	movzwl 12(%r14), %r10d
-	movzwl 14(%r14), %r11d
-	call tx
-	cmp $USED_F_ERROR, %eax
-	jne accepted
-	add $16, %r14
-	lea bad_end(%rip), %rax
-	cmp %rax, %r14
-	jb 1b
-
+	lea bad(%rip), %r14
+	lea bad_end(%rip), %r15
+	call send_bad
 	call send_good
-	jc good_failed
 
 	mov Q_USED(%r12), %eax		/* avail a ring and one past what was completed */
 	add $(QSIZE + 1), %eax
@@ -62,14 +56,40 @@ _start:
 	xor %edi, %edi			/* reset: a fresh region, indices from 0 */
 	call nic_status
 	movl $0x7fffffff, Q_IRQ_AT(%r12)
+	movl $SNNET_F_INDIRECT, CFG_GUEST_FEAT(%rbx)	/* tables this time */
 	mov $1, %edi
 	call nic_status
 	call send_good
-	jc good_failed
-	puts ok
+	puts reset_ok
+
+	lea bad_ind(%rip), %r14
+	lea bad_ind_end(%rip), %r15
+	call send_bad
+	lea good_ind(%rip), %rdi	/* header and payload in two segments */
+	mov $32, %esi
+	xor %r10d, %r10d
+	mov $DESC_F_INDIRECT, %r11d
+	call tx
+	test %eax, %eax
+	jnz good_failed
+	puts ind_ok
 	poweroff
 
-/* send_good: one ARP request (nobody answers it); CF set unless completed cleanly. */
+/* send_bad: sends each descriptor in [r14, r15); each must come back with the error flag. */
+send_bad:
+	mov (%r14), %rdi
+	mov 8(%r14), %esi
+	movzwl 12(%r14), %r10d
+	movzwl 14(%r14), %r11d
+	call tx
+	cmp $USED_F_ERROR, %eax
+	jne accepted
+	add $16, %r14
+	cmp %r15, %r14
+	jb send_bad
+	ret
+
+/* send_good: one ARP request (nobody answers it), which must complete cleanly. */
 send_good:
 	lea frame(%rip), %rdi
 	mov $(frame_end - frame), %esi
@@ -77,10 +97,7 @@ send_good:
 	xor %r11d, %r11d
 	call tx
 	test %eax, %eax
-	jnz 1f
-	clc
-	ret
-1:	stc
+	jnz good_failed
 	ret
 
 accepted:
@@ -95,7 +112,8 @@ served_broken:
 
 	guest_lib
 	nic_lib
-ok:	      .asciz "nethostile: device reset and served again\n"
+reset_ok:     .asciz "nethostile: device reset and served again\n"
+ind_ok:	      .asciz "nethostile: indirect tables checked\n"
 accepted_msg: .asciz "nethostile: a bad descriptor was not completed with an error\n"
 good_msg:     .asciz "nethostile: a good frame was not completed cleanly\n"
 broken_msg:   .asciz "nethostile: the broken queue still completed descriptors\n"
@@ -123,6 +141,36 @@ bad:	desc RAM_END, 64			/* just past guest RAM */
 	desc frame, frame_end-frame, 0xffff
 	desc frame, 20				/* shorter than vnet header + Ethernet header */
 bad_end:
+
+/* Indirect tables, once negotiated: each refused, for its shape or for an entry. */
+	.balign 16
+bad_ind:
+	desc good_ind+8, 32, 0, DESC_F_INDIRECT		/* table not 16-byte aligned */
+	desc good_ind, 24, 0, DESC_F_INDIRECT		/* length not whole entries */
+	desc t_long, 33*16, 0, DESC_F_INDIRECT		/* more entries than the device takes */
+	desc RAM_END, 32, 0, DESC_F_INDIRECT		/* table outside guest RAM */
+	desc t_far, 32, 0, DESC_F_INDIRECT		/* an entry outside guest RAM */
+	desc t_nested, 32, 0, DESC_F_INDIRECT		/* an entry that is a table */
+	desc t_write, 32, 0, DESC_F_INDIRECT		/* an entry with RX's flag */
+	desc t_empty, 32, 0, DESC_F_INDIRECT		/* an empty entry */
+	desc t_sum, 32, 0, DESC_F_INDIRECT		/* entries longer together than a buffer */
+bad_ind_end:
+	.balign 16
+good_ind: desc frame, 26
+	desc frame+26, frame_end-frame-26
+t_far:	desc frame, 26
+	desc RAM_END-16, 32
+t_nested: desc frame, 26
+	desc good_ind, 32, 0, DESC_F_INDIRECT
+t_write: desc frame, 26
+	desc frame+26, frame_end-frame-26, 0, DESC_F_WRITE
+t_empty: desc frame, 26
+	desc frame+26, 0
+t_sum:	desc 0x400000, 0x8080
+	desc 0x408080, 0x8081
+t_long:	.rept 33
+	desc frame, 1
+	.endr
 	.balign 16
 frame:	.fill 12, 1, 0				/* vnet header: no offloads */
 	.byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff	/* broadcast */
