@@ -204,14 +204,13 @@ static void *net_worker(void *arg)
 static int net_start(void *state)
 {
 	struct net *n = state;
-	int r = pthread_create(&n->thread, NULL, net_worker, n);
+	int r = thread_start(&n->thread, "net-worker", &n->vm->cfg->pins, net_worker, n);
 
 	if (r) {
 		fprintf(stderr, "snvmm: net '%s': starting net-worker: %s\n", n->tap_name,
-			strerror(r));
-		return -r;
+			strerror(-r));
+		return r;
 	}
-	pthread_setname_np(n->thread, "net-worker");
 	n->thread_started = true;
 	return 0;
 }

@@ -255,7 +255,6 @@ static void *serial_input_thread(void *arg)
 	bool escape = false;
 	uint8_t buf[256];
 
-	pthread_setname_np(pthread_self(), "serial-in");
 	for (;;) {
 		struct pollfd fds[2] = {{.fd = s->in_fd, .events = POLLIN},
 					{.fd = s->stop_fd, .events = POLLIN}};
@@ -321,10 +320,11 @@ static int serial_start(void *state)
 	} else {
 		s->raw = false;
 	}
-	int r = pthread_create(&s->input_thread, NULL, serial_input_thread, s);
+	int r =
+	    thread_start(&s->input_thread, "serial-in", &s->vm->cfg->pins, serial_input_thread, s);
 	if (r) {
-		fprintf(stderr, "snvmm: serial: starting input thread: %s\n", strerror(r));
-		return -r;
+		fprintf(stderr, "snvmm: serial: starting input thread: %s\n", strerror(-r));
+		return r;
 	}
 	s->input_started = true;
 	return 0;

@@ -77,6 +77,9 @@ static void usage(FILE *f)
 		"                        after work the worker keeps the guest's TX kick off\n"
 		"                        for USEC: poll busy-polls, defer sleeps, then looks\n"
 		"                        (default 0, at most 1000000)\n"
+		"      --pin THREAD=CPU[,THREAD=CPU...]\n"
+		"                        run snvmm's thread THREAD (vcpu0, vcpu1, ...,\n"
+		"                        net-worker, serial-in) on host CPU CPU only\n"
 		"      --raw FILE        run a flat 64-bit binary at 1 MiB instead of a kernel\n"
 		"                        (the micro-guests in tests/guests)\n"
 		"      --stats           print exit and device counters on stderr at exit\n"
@@ -123,6 +126,23 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
 }
 
 /* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,poll=USEC|defer=USEC] */
+/* Whether this configuration starts a thread called name (the ones thread_start names). */
+static bool thread_exists(const struct vm_config *cfg, const char *name)
+{
+	unsigned long id;
+	char *end;
+
+	if (!strcmp(name, "serial-in"))
+		return true;
+	if (!strcmp(name, "net-worker"))
+		return cfg->net_tap != NULL;
+	if (strncmp(name, "vcpu", 4) || name[4] < '0' || name[4] > '9' ||
+	    (name[4] == '0' && name[5]))
+		return false;
+	id = strtoul(name + 4, &end, 10);
+	return !*end && id < cfg->ncpus;
+}
+
 static int parse_net(char *arg, struct vm_config *cfg)
 {
 	char *save = NULL;
@@ -164,7 +184,7 @@ static int parse_net(char *arg, struct vm_config *cfg)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL, OPT_NET };
+	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL, OPT_NET, OPT_PIN };
 	static const struct option longopts[] = {
 	    {"initrd", required_argument, NULL, 'i'},
 	    {"append", required_argument, NULL, 'a'},
@@ -172,6 +192,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"cpus", required_argument, NULL, 'c'},
 	    {"raw", required_argument, NULL, OPT_RAW},
 	    {"net", required_argument, NULL, OPT_NET},
+	    {"pin", required_argument, NULL, OPT_PIN},
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"stats-json", required_argument, NULL, OPT_STATS_JSON},
 	    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
@@ -212,6 +233,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_net(optarg, &o->vm))
 				return EXIT_BAD_INPUT;
 			break;
+		case OPT_PIN:
+			if (thread_pins_parse(&o->vm.pins, optarg))
+				return EXIT_BAD_INPUT;
+			break;
 		case OPT_STATS:
 			o->stats = true;
 			break;
@@ -241,6 +266,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		default:
 			return bad_input("unknown option '%s' (try --help)", argv[optind - 1]);
 		}
+	}
+	for (unsigned i = 0; i < o->vm.pins.n; i++) {
+		char vcpus[32] = "vcpu0";
+
+		if (thread_exists(&o->vm, o->vm.pins.pin[i].name))
+			continue;
+		if (o->vm.ncpus > 1)
+			snprintf(vcpus, sizeof(vcpus), "vcpu0..vcpu%u", o->vm.ncpus - 1);
+		return bad_input("--pin: no thread '%s' in this VM (it has %s, serial-in%s)",
+				 o->vm.pins.pin[i].name, vcpus,
+				 o->vm.net_tap ? ", net-worker" : "");
 	}
 	if (o->raw_path) {
 		if (optind != argc)

@@ -187,11 +187,8 @@ int vcpu_dispatch_exit(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	char name[16];
 	sigset_t kick;
 
-	snprintf(name, sizeof(name), "vcpu%u", v->id);
-	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&kick);
 	sigaddset(&kick, vcpu_kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
@@ -366,10 +363,14 @@ int vcpus_start(struct vm *vm)
 		return -errno;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		char name[THREAD_NAME_MAX];
+		int r;
+
+		snprintf(name, sizeof(name), "vcpu%u", i);
+		r = thread_start(&v->thread, name, &vm->cfg->pins, vcpu_thread, v);
 		if (r) {
-			fprintf(stderr, "snvmm: starting vcpu%u: %s\n", i, strerror(r));
-			return -r;
+			fprintf(stderr, "snvmm: starting %s: %s\n", name, strerror(-r));
+			return r;
 		}
 		v->thread_started = true;
 	}

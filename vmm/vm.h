@@ -15,6 +15,7 @@
 #include "guest_mem.h"
 #include "io.h"
 #include "irq_route.h"
+#include "thread.h"
 
 struct kvm_cpuid2;
 struct kvm_run;
@@ -40,10 +41,11 @@ struct vm_config {
 	const char *net_tap; /* --net tap=NAME, NULL for none */
 	uint8_t net_mac[6];
 	bool net_mac_set;
-	uint32_t net_poll_us;  /* --net ...,poll=USEC: the worker's busy-poll window */
-	uint32_t net_defer_us; /* --net ...,defer=USEC: its sleeping TX-unarmed window */
-	bool console_raw;      /* stdin is a tty: raw mode and the escape key */
-	bool pvm_host;	       /* /dev/kvm is KVM-PVM (no hardware virtualization) */
+	uint32_t net_poll_us;	 /* --net ...,poll=USEC: the worker's busy-poll window */
+	uint32_t net_defer_us;	 /* --net ...,defer=USEC: its sleeping TX-unarmed window */
+	bool console_raw;	 /* stdin is a tty: raw mode and the escape key */
+	bool pvm_host;		 /* /dev/kvm is KVM-PVM (no hardware virtualization) */
+	struct thread_pins pins; /* --pin: host CPUs of named threads */
 };
 
 #define VM_MAX_DEVICES	    16

@@ -7,7 +7,9 @@
 # qemu-vhost-on"; snvmm-poll is snvmm with --net ...,poll=BENCH_POLL_US, default 1000: the worker
 # busy-polls, 1 ms as one worker round under TCG can outlast a native 50 us; snvmm-defer is
 # snvmm with defer=BENCH_DEFER_US, default 500: the worker sleeps that long after work before it
-# re-arms the guest's TX kick, a few TCG packet gaps), one at a time, each on its
+# re-arms the guest's TX kick, a few TCG packet gaps; a "-pin" suffix (snvmm-pin,
+# qemu-vhost-on-pin) puts the vCPU on L1's CPU 0 and the packet worker (net-worker, QEMU's vhost
+# thread) on its last CPU: snvmm by --pin, QEMU by taskset), one at a time, each on its
 # own tap holding 10.0.2.1 (guest 10.0.2.15), and measures from L1: idle exits/s, ping RTT
 # and, from 20 more pings under ftrace, where a round trip's time goes (lib.sh, ping_stages),
 # TCP each way, 64-byte UDP packets/s each way, and per phase the VM exits and injected
@@ -16,7 +18,8 @@
 # measured in one run mean anything. Exits 0 when every VMM was measured, whatever the figures.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/bench/lib.sh
-vmms=${BENCH_NET_VMMS:-snvmm snvmm-poll snvmm-defer qemu-vhost-off qemu-vhost-on}
+vmms=${BENCH_NET_VMMS:-snvmm snvmm-poll snvmm-defer snvmm-pin qemu-vhost-off qemu-vhost-on qemu-vhost-on-pin}
+last_cpu=$(($(nproc) - 1))
 poll_us=${BENCH_POLL_US:-1000}
 defer_us=${BENCH_DEFER_US:-500}
 secs=${BENCH_NET_SECS:-10}
@@ -87,11 +90,25 @@ iperf_pps() {
 			if (s > 0) printf "%.0f\n", (p - l) / s; exit }' "$1"
 }
 
+# pin_qemu: QEMU's vCPU thread to CPU 0, its vhost worker (kernel thread vhost-PID) to the last.
+pin_qemu() {
+	vt= wt=
+	for t in /proc/$vmm_pid/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "CPU 0/KVM" ] && vt=${t##*/}
+	done
+	for c in /proc/[0-9]*/comm; do
+		[ "$(cat "$c" 2>/dev/null)" = "vhost-$vmm_pid" ] && wt=${c%/comm} && wt=${wt##*/}
+	done
+	[ -n "$vt" ] && [ -n "$wt" ] && taskset -p 1 "$vt" >/dev/null &&
+		taskset -p $((1 << last_cpu)) "$wt" >/dev/null &&
+		echo "bench-net: $vmm: CPU 0/KVM ($vt) on CPU 0, vhost-$vmm_pid ($wt) on CPU $last_cpu"
+}
+
 bench_vmm() {
 	vmm=$1
-	case $vmm in
+	case ${vmm%-pin} in
 	snvmm | snvmm-poll | snvmm-defer) tap=tap0 ;;
-	qemu-vhost-off | qemu-vhost-on) tap=tapq ;;
+	qemu-vhost-off | qemu-vhost-on) tap=tapq vhost=${vmm%-pin} vhost=${vhost#qemu-vhost-} ;;
 	*) echo "bench-net: unknown VMM $vmm"; return 1 ;;
 	esac
 	tunctl -t "$tap" >/dev/null && ip addr add 10.0.2.1/24 dev "$tap" && ip link set "$tap" up ||
@@ -102,15 +119,19 @@ bench_vmm() {
 	: >"$log"
 	if [ "$vmm" != "${vmm#snvmm}" ]; then
 		net=tap=$tap
-		[ "$vmm" = snvmm-poll ] && net=$net,poll=$poll_us
-		[ "$vmm" = snvmm-defer ] && net=$net,defer=$defer_us
-		./snvmm --net "$net" --stats-json "$tmp/$vmm.json" --initrd "$initrd" \
+		[ "${vmm%-pin}" = snvmm-poll ] && net=$net,poll=$poll_us
+		[ "${vmm%-pin}" = snvmm-defer ] && net=$net,defer=$defer_us
+		pin=
+		[ "$vmm" != "${vmm%-pin}" ] && pin="--pin vcpu0=0,net-worker=$last_cpu"
+		# shellcheck disable=SC2086 # $pin: empty or two words
+		./snvmm --net "$net" $pin --stats-json "$tmp/$vmm.json" --initrd "$initrd" \
 			--append snvmm.run=/bench/guest.sh "$k" </dev/null >"$log" 2>"$tmp/$vmm.err" &
 	else
 		# The guest needs PCI for virtio-net-pci, so QEMU's command line lacks pci=off.
+		# debug-threads: the vCPU thread is called "CPU 0/KVM", for pin_qemu.
 		qemu-system-x86_64 -M "$machine" -enable-kvm -cpu host -m 256 -smp 1 -nodefaults \
-			-no-user-config -display none -serial stdio -no-reboot \
-			-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=${vmm#qemu-vhost-}" \
+			-no-user-config -display none -serial stdio -no-reboot -name bench,debug-threads=on \
+			-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=$vhost" \
 			-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 -kernel "$k" -initrd "$initrd" \
 			-append "$(echo "$cmdline" | sed 's/ pci=off//') snvmm.run=/bench/guest.sh" \
 			</dev/null >"$log" 2>"$tmp/$vmm.err" &
@@ -123,6 +144,10 @@ bench_vmm() {
 	done
 	up=ok
 	grep -q 'bench-guest: up' "$log" && ping -c 3 -W 5 10.0.2.15 >/dev/null 2>&1 || up=
+	if [ -n "$up" ] && [ "$vmm" != "${vmm%-pin}" ] && [ "$vmm" = "${vmm#snvmm}" ] && ! pin_qemu; then
+		echo "bench-net: $vmm: could not pin QEMU's vCPU thread and vhost worker"
+		up=
+	fi
 	if [ -z "$up" ]; then
 		echo "bench-net: $vmm: guest did not come up on the network; console tail:"
 		tr -d '\r' <"$log" | tail -n 12 | sed 's/^/  | /'
@@ -200,13 +225,13 @@ mbps() { awk -v b="$1" 'BEGIN { if (b == "-" || b == "") print "-"; else printf 
 echo
 echo "bench-net results (QEMU: -M $machine, virtio-net-pci on a tap; TCP ${secs}s, UDP ${usecs}s)"
 printf '%-28s' metric
-for v in $vmms; do printf ' %14s' "$v"; done
+for v in $vmms; do printf ' %17s' "$v"; done
 echo
 line() {
 	label=$1
 	shift
 	printf '%-28s' "$label"
-	for v in $vmms; do printf ' %14s' "$("$@" "$v")"; done
+	for v in $vmms; do printf ' %17s' "$("$@" "$v")"; done
 	echo
 }
 f_rtt() { get "$2" "rtt.$1"; }
@@ -246,9 +271,8 @@ done
 
 # Against the issue's targets: snvmm versus the better QEMU configuration for each figure.
 best() {
-	a=$(get qemu-vhost-off "$1")
-	b=$(get qemu-vhost-on "$1")
-	awk -v a="$a" -v b="$b" 'BEGIN { if (a == "-") print b; else if (b == "-" || a + 0 >= b + 0) print a; else print b }'
+	for q in qemu-vhost-off qemu-vhost-on qemu-vhost-on-pin; do get $q "$1"; done |
+		awk '$1 != "-" && (b == "" || $1 + 0 > b + 0) { b = $1 } END { print b == "" ? "-" : b }'
 }
 qa=$(per qemu-vhost-off idle kvm_exit)
 qb=$(per qemu-vhost-on idle kvm_exit)

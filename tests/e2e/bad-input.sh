@@ -87,6 +87,12 @@ expect_reject "--net poll=2000000" --net tap=t0,poll=2000000 --initrd "$initrd" 
 expect_reject "--net defer=-5" --net tap=t0,defer=-5 --initrd "$initrd" "$k"
 expect_reject "--net poll= and defer= both" --net tap=t0,poll=10,defer=10 --initrd "$initrd" "$k"
 expect_reject "--net unknown setting" --net tap=t0,queues=4 --initrd "$initrd" "$k"
+expect_reject "--pin without =CPU" --pin vcpu0 --initrd "$initrd" "$k"
+expect_reject "--pin CPU not a number" --pin vcpu0=one --initrd "$initrd" "$k"
+expect_reject "--pin a CPU snvmm may not use" --pin vcpu0=1023 --initrd "$initrd" "$k"
+expect_reject "--pin vcpu1 with one vCPU" --pin vcpu1=0 --initrd "$initrd" "$k"
+expect_reject "--pin net-worker without --net" --pin net-worker=0 --initrd "$initrd" "$k"
+expect_reject "--pin the same thread twice" --pin vcpu0=0,vcpu0=0 --initrd "$initrd" "$k"
 # Refused at start, not after the guest ran: the counters would have nowhere to go.
 expect_reject "--stats-json in a missing directory" --stats-json "$tmp/no-such-dir/s.json" \
 	--initrd "$initrd" "$k"

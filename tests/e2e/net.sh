@@ -123,8 +123,9 @@ boot() {
 	tap0_before=$(tapv rx_packets) tap1_before=$(tapv rx_bytes) tap2_before=$(tapv tx_packets) \
 		tap3_before=$(tapv tx_bytes)
 	t0=$(now)
+	# shellcheck disable=SC2086 # $5: extra options, a word list by design
 	timeout "$limit" ./snvmm --cpus "$2" --initrd "$tmp/initrd" --net "tap=tap0${4:+,$4}" \
-		--stats-json "$tmp/$cur.json" \
+		--stats-json "$tmp/$cur.json" ${5:-} \
 		--append "ipv6.disable=1 snvmm.run=\"sh /net-guest.sh $3 $bytes $seed\"" "$k" \
 		</dev/null >"$tmp/$cur.raw" 2>&1 &
 	vm=$!
@@ -135,6 +136,7 @@ boot() {
 		# tty ends each line with CR LF, so a step name followed by CR is complete.
 		steps=$(sed -n "s/^NETSYNC \([a-z-]*\)$cr\$/\1/p" "$tmp/$cur.raw")
 		for s in $(echo "$steps" | sed -n "$((n + 1)),\$p"); do
+			[ $n = 0 ] && thread_cpus $vm >"$tmp/$cur.threads"
 			n=$((n + 1))
 			echo "e2e-net: $cur: step $s at $(since "$t0")s"
 			host_step "$s" >"$tmp/$cur.$s.host" 2>&1 &
@@ -154,6 +156,19 @@ boot() {
 	[ "$status" = 0 ] && grep -qx 'snvmm-run: exit=0' "$tmp/$cur.out" &&
 		grep -qx 'NETSYNC end' "$tmp/$cur.out"
 	check "$cur: guest ran every step and powered off" $? "status $status after ${secs}s"
+}
+
+# thread_cpus PID: "COMM CPUS" for each thread of snvmm, CPUS as /proc's Cpus_allowed_list.
+# PID is timeout's: busybox's execs the command itself, coreutils' runs it as a child.
+thread_cpus() {
+	for p in /proc/"$1" /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = snvmm ] || continue
+		[ "$p" = "/proc/$1" ] || [ "$(cut -d' ' -f4 "$p/stat" 2>/dev/null)" = "$1" ] || continue
+		for t in "$p"/task/*; do
+			echo "$(cat "$t/comm") $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")"
+		done
+		return
+	done
 }
 
 # The host's part of a step; each is bounded by its own timeout.
@@ -274,7 +289,7 @@ suite_full() {
 # native 50 us; 500 us of deferring, a few TCG packet gaps.
 window_suite() {
 	o=$2
-	boot $1 1 poll $o
+	boot $1 1 poll $o "${4:-}"
 	pl=$(grep 'packet loss' "$tmp/$1.out" | head -n1)
 	[ "$(grc ping-out)" = 0 ] && echo "$pl" | grep -q ' 0% packet loss'
 	check "$o: guest pings 10.0.2.1: 50 at 20 ms, 0% loss" $? "${pl##*, }"
@@ -288,7 +303,15 @@ window_suite() {
 	counters
 }
 suite_poll() { window_suite poll poll=1000 busy-polled; }
-suite_defer() { window_suite defer defer=500 deferred; }
+# Deferring with the worker pinned away from the vCPU (README "Benchmarks" says why one would).
+suite_defer() {
+	last=$(($(nproc) - 1))
+	window_suite defer defer=500 deferred "--pin vcpu0=0,net-worker=$last"
+	[ "$(sed -n 's/^vcpu0 //p' "$tmp/defer.threads")" = 0 ] &&
+		[ "$(sed -n 's/^net-worker //p' "$tmp/defer.threads")" = "$last" ]
+	check "defer: --pin put vcpu0 on host CPU 0 and net-worker on $last" $? \
+		"$(tr '\n' ' ' <"$tmp/defer.threads")"
+}
 
 # Two vCPUs: transmit and NAPI on different CPUs, both directions loaded at once.
 suite_stress() {

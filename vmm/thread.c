@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+#include "thread.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int pin_error(const char *entry, const char *why)
+{
+	fprintf(stderr, "snvmm: --pin '%s': %s\n", entry, why);
+	return -EINVAL;
+}
+
+/* One "NAME=CPU" of --pin, NUL-terminated in entry. */
+static int parse_one(struct thread_pins *p, const char *entry, const cpu_set_t *allowed)
+{
+	const char *eq = strchr(entry, '=');
+	unsigned long cpu;
+	char *end;
+
+	if (!eq || eq == entry)
+		return pin_error(entry, "expected THREAD=CPU");
+	if ((size_t)(eq - entry) >= THREAD_NAME_MAX)
+		return pin_error(entry, "thread names are at most 15 characters");
+	errno = 0;
+	cpu = strtoul(eq + 1, &end, 10);
+	if (eq[1] < '0' || eq[1] > '9' || *end || errno || cpu >= CPU_SETSIZE)
+		return pin_error(entry, "CPU is not a host CPU number");
+	if (!CPU_ISSET((int)cpu, allowed))
+		return pin_error(entry, "not a host CPU snvmm may run on");
+	for (unsigned i = 0; i < p->n; i++)
+		if (strlen(p->pin[i].name) == (size_t)(eq - entry) &&
+		    !strncmp(p->pin[i].name, entry, (size_t)(eq - entry)))
+			return pin_error(entry, "that thread is pinned twice");
+	if (p->n == THREAD_PINS_MAX)
+		return pin_error(entry, "too many threads pinned");
+	memcpy(p->pin[p->n].name, entry, (size_t)(eq - entry));
+	p->pin[p->n].name[eq - entry] = '\0';
+	p->pin[p->n].cpu = (unsigned)cpu;
+	p->n++;
+	return 0;
+}
+
+int thread_pins_parse(struct thread_pins *p, const char *arg)
+{
+	cpu_set_t allowed;
+	char *copy = strdup(arg), *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return pin_error(arg, strerror(ENOMEM));
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0) {
+		r = pin_error(arg, strerror(errno));
+		goto out;
+	}
+	if (!*copy)
+		r = pin_error(arg, "expected THREAD=CPU");
+	for (char *e = strtok_r(copy, ",", &save); e && !r; e = strtok_r(NULL, ",", &save))
+		r = parse_one(p, e, &allowed);
+out:
+	free(copy);
+	return r;
+}
+
+int thread_pins_cpu(const struct thread_pins *p, const char *name)
+{
+	for (unsigned i = 0; p && i < p->n; i++)
+		if (!strcmp(p->pin[i].name, name))
+			return (int)p->pin[i].cpu;
+	return -1;
+}
+
+int thread_start(pthread_t *t, const char *name, const struct thread_pins *pins,
+		 void *(*fn)(void *), void *arg)
+{
+	int cpu = thread_pins_cpu(pins, name);
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int r = pthread_attr_init(&attr);
+
+	if (r)
+		return -r;
+	if (cpu >= 0) {
+		/* In the attributes, so the thread never runs a first slice elsewhere. */
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		r = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	if (!r)
+		r = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	pthread_setname_np(*t, name);
+	return 0;
+}
