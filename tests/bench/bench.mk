@@ -18,7 +18,7 @@ bench-datapath: $(BENCH_DP)
 # verdict on timing. linets is static so that it runs in L1 and in a guest alike.
 BENCH_LINETS := $(BUILD)/bench/linets
 
-.PHONY: bench-boot bench
+.PHONY: bench-boot bench bench-pin
 
 $(BENCH_LINETS): tests/bench/linets.c
 	@mkdir -p $(dir $@)
@@ -45,3 +45,7 @@ $(BENCH_NET_INITRD): tests/bench/net-initramfs.sh tests/bench/net-guest.sh $(INI
 
 bench: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(BENCH_NET_INITRD)
 	@$(call BENCH_RIG,--timeout 1200 tests/bench/net.sh tests/bench/lib.sh $(BENCH_NET_INITRD))
+
+bench-pin: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(BENCH_NET_INITRD)
+	@$(call BENCH_RIG,--timeout 1200 tests/bench/net-pin.sh tests/bench/net.sh tests/bench/lib.sh \
+		$(BENCH_NET_INITRD))

@@ -7,9 +7,10 @@
 # qemu-vhost-on"; snvmm-poll is snvmm with --net ...,poll=BENCH_POLL_US, default 1000: the worker
 # busy-polls, 1 ms as one worker round under TCG can outlast a native 50 us; snvmm-defer is
 # snvmm with defer=BENCH_DEFER_US, default 500: the worker sleeps that long after work before it
-# re-arms the guest's TX kick, a few TCG packet gaps; a "-pin" suffix (snvmm-pin,
-# qemu-vhost-on-pin) puts the vCPU on L1's CPU 0 and the packet worker (net-worker, QEMU's vhost
-# thread) on its last CPU: snvmm by --pin, QEMU by taskset), one at a time, each on its
+# re-arms the guest's TX kick, a few TCG packet gaps; a "-pin" suffix, as in snvmm-pin or
+# qemu-vhost-on-pin (not in the default list: README "Benchmarks"), puts the vCPU on L1's CPU 0
+# and the packet worker (net-worker, QEMU's vhost thread) on its last CPU: snvmm by --pin,
+# QEMU by taskset), one at a time, each on its
 # own tap holding 10.0.2.1 (guest 10.0.2.15), and measures from L1: idle exits/s, ping RTT
 # and, from 20 more pings under ftrace, where a round trip's time goes (lib.sh, ping_stages),
 # TCP each way, 64-byte UDP packets/s each way, and per phase the VM exits and injected
@@ -18,7 +19,7 @@
 # measured in one run mean anything. Exits 0 when every VMM was measured, whatever the figures.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/bench/lib.sh
-vmms=${BENCH_NET_VMMS:-snvmm snvmm-poll snvmm-defer snvmm-pin qemu-vhost-off qemu-vhost-on qemu-vhost-on-pin}
+vmms=${BENCH_NET_VMMS:-snvmm snvmm-poll snvmm-defer qemu-vhost-off qemu-vhost-on}
 last_cpu=$(($(nproc) - 1))
 poll_us=${BENCH_POLL_US:-1000}
 defer_us=${BENCH_DEFER_US:-500}
