@@ -125,7 +125,6 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
 	return true;
 }
 
-/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,poll=USEC|defer=USEC] */
 /* Whether this configuration starts a thread called name (the ones thread_start names). */
 static bool thread_exists(const struct vm_config *cfg, const char *name)
 {
@@ -143,6 +142,7 @@ static bool thread_exists(const struct vm_config *cfg, const char *name)
 	return !*end && id < cfg->ncpus;
 }
 
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,poll=USEC|defer=USEC] */
 static int parse_net(char *arg, struct vm_config *cfg)
 {
 	char *save = NULL;

@@ -2,7 +2,6 @@
 #include "thread.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@ static int pin_error(const char *entry, const char *why)
 static int parse_one(struct thread_pins *p, const char *entry, const cpu_set_t *allowed)
 {
 	const char *eq = strchr(entry, '=');
+	struct thread_pin pin = {0};
 	unsigned long cpu;
 	char *end;
 
@@ -25,22 +25,19 @@ static int parse_one(struct thread_pins *p, const char *entry, const cpu_set_t *
 		return pin_error(entry, "expected THREAD=CPU");
 	if ((size_t)(eq - entry) >= THREAD_NAME_MAX)
 		return pin_error(entry, "thread names are at most 15 characters");
+	memcpy(pin.name, entry, (size_t)(eq - entry));
 	errno = 0;
 	cpu = strtoul(eq + 1, &end, 10);
 	if (eq[1] < '0' || eq[1] > '9' || *end || errno || cpu >= CPU_SETSIZE)
 		return pin_error(entry, "CPU is not a host CPU number");
 	if (!CPU_ISSET((int)cpu, allowed))
 		return pin_error(entry, "not a host CPU snvmm may run on");
-	for (unsigned i = 0; i < p->n; i++)
-		if (strlen(p->pin[i].name) == (size_t)(eq - entry) &&
-		    !strncmp(p->pin[i].name, entry, (size_t)(eq - entry)))
-			return pin_error(entry, "that thread is pinned twice");
+	if (thread_pins_cpu(p, pin.name) >= 0)
+		return pin_error(entry, "that thread is pinned twice");
 	if (p->n == THREAD_PINS_MAX)
 		return pin_error(entry, "too many threads pinned");
-	memcpy(p->pin[p->n].name, entry, (size_t)(eq - entry));
-	p->pin[p->n].name[eq - entry] = '\0';
-	p->pin[p->n].cpu = (unsigned)cpu;
-	p->n++;
+	pin.cpu = (unsigned)cpu;
+	p->pin[p->n++] = pin;
 	return 0;
 }
 
