@@ -270,9 +270,9 @@ for ph in ping tcp_h2g tcp_g2h udp_h2g udp_g2h; do
 	done
 done
 
-# Against the targets: snvmm versus the better QEMU configuration for each figure.
+# Against the targets: snvmm versus the best QEMU configuration measured, per figure.
 best() {
-	for q in qemu-vhost-off qemu-vhost-on qemu-vhost-on-pin; do get $q "$1"; done |
+	for q in $vmms; do [ "$q" = "${q#qemu-}" ] || get "$q" "$1"; done |
 		awk '$1 != "-" && (b == "" || $1 + 0 > b + 0) { b = $1 } END { print b == "" ? "-" : b }'
 }
 qa=$(per qemu-vhost-off idle kvm_exit)
