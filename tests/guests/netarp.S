@@ -15,6 +15,9 @@
  * expect-output: netarp: 10.0.2.1 answered
  * expect-json: devices.net.tx_packets=1 devices.net.rx_packets=1 devices.net.protocol_errors=1
  * expect-json: devices.net.interrupts=1 devices.net.broken=0 vm.end=poweroff
+ * Three doorbell kicks and not one exit to snvmm for them: the only exits are the
+ * console line's 42 bytes and the poweroff write.
+ * expect-json: devices.net.kicks=3 exits.all.total=43 io.pio.serial.writes=42
  */
 #include "guest.inc"
 #include "snnet.inc"

@@ -20,6 +20,9 @@
  * expect-output: nethostile: indirect tables checked
  * expect-json: devices.net.tx_packets=3 devices.net.protocol_errors=25 devices.net.broken=1
  * expect-json: vm.end=poweroff
+ * 34 doorbell kicks (28 sends, 3 status changes ringing both doorbells), none an exit to
+ * snvmm: the exits are the two console lines' 78 bytes and the poweroff write.
+ * expect-json: devices.net.kicks=34 exits.all.total=79 io.pio.serial.writes=78
  */
 #include "guest.inc"
 #include "snnet.inc"
