@@ -25,7 +25,6 @@
 #define RX_BUF_LEN 2048
 #define RX_N	   8
 #define RAM_END	   0x10000000 /* snvmm's default 256 MiB */
-#define VNET	   12	      /* virtio_net_hdr_mrg_rxbuf before every frame */
 
 	.code64
 	.globl _start
@@ -53,17 +52,7 @@ _start:
 	mov $1, %edi
 	call nic_status
 
-	mov CFG_MAC(%rbx), %eax		/* our MAC into the request's two places */
-	mov %eax, arp + VNET + 6(%rip)
-	mov %eax, arp + VNET + 22(%rip)
-	movzwl CFG_MAC + 4(%rbx), %eax
-	mov %ax, arp + VNET + 10(%rip)
-	mov %ax, arp + VNET + 26(%rip)
-	lea arp(%rip), %rdi
-	mov $(arp_end - arp), %esi
-	xor %r10d, %r10d
-	xor %r11d, %r11d
-	call tx
+	call arp_send
 	test %eax, %eax
 	jnz tx_failed
 
@@ -83,21 +72,7 @@ _start:
 	jae bad_id
 	shl $11, %rcx
 	add $RX_BUFS, %rcx
-	cmpw $0x0608, VNET + 12(%rcx)	/* ethertype ARP */
-	jne 3f
-	cmpw $0x0200, VNET + 20(%rcx)	/* reply */
-	jne 3f
-	cmpl $0x0102000a, VNET + 28(%rcx)	/* from 10.0.2.1 */
-	jne 3f
-	mov CFG_MAC(%rbx), %eax		/* to our MAC, in the Ethernet and ARP headers */
-	cmp %eax, VNET(%rcx)
-	jne 3f
-	cmp %eax, VNET + 32(%rcx)
-	jne 3f
-	movzwl CFG_MAC + 4(%rbx), %eax
-	cmp %ax, VNET + 4(%rcx)
-	jne 3f
-	cmp %ax, VNET + 36(%rcx)
+	call arp_is_reply
 	jne 3f
 	puts ok
 	poweroff
@@ -119,15 +94,3 @@ ok:	     .asciz "netarp: 10.0.2.1 answered our ARP request\n"
 noreply_msg: .asciz "netarp: no ARP reply from 10.0.2.1\n"
 txfail_msg:  .asciz "netarp: the device did not complete the request cleanly\n"
 badid_msg:   .asciz "netarp: the device completed an RX id we never posted\n"
-	.balign 16
-arp:	.fill VNET, 1, 0			/* no offloads asked */
-	.byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff	/* broadcast */
-	.fill 6, 1, 0				/* our MAC */
-	.byte 0x08, 0x06			/* ARP */
-	.byte 0x00, 0x01, 0x08, 0x00, 6, 4	/* Ethernet, IPv4 */
-	.byte 0x00, 0x01			/* request */
-	.fill 6, 1, 0				/* sender MAC: ours */
-	.byte 10, 0, 2, 15			/* sender IP */
-	.fill 6, 1, 0				/* target MAC */
-	.byte 10, 0, 2, 1			/* target IP */
-arp_end:

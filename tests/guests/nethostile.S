@@ -4,8 +4,8 @@
  * device-write flag, an indirect table never negotiated, unknown flags; ids out
  * of range), each of which must come back completed with the error flag while
  * the device keeps serving; a good frame then goes out. An avail index a ring
- * and one ahead is the sixteenth error and breaks the queue: the device says so
- * once, serves nothing more on it, and the VMM runs on. A reset (status 0)
+ * and one ahead (every slot holding a good frame, so only the index is wrong)
+ * is the sixteenth error and breaks the queue: the device says so once, serves nothing more on it, and the VMM runs on. A reset (status 0)
  * brings the device back, and a good frame goes out again. With indirect
  * tables negotiated this time, nine bad ones (misaligned, ragged, too long,
  * outside RAM; an entry outside RAM, nested, device-write, empty; entries
@@ -45,6 +45,11 @@ _start:
 	call send_bad
 	call send_good
 
+	mov %r12, %r9			/* every slot a good frame: only the index is wrong */
+	lea nic_arp(%rip), %rdi
+	mov $(nic_arp_end - nic_arp), %esi
+	xor %r11d, %r11d
+	call fill
 	mov Q_USED(%r12), %eax		/* avail a ring and one past what was completed */
 	add $(QSIZE + 1), %eax
 	mov %eax, Q_AVAIL(%r12)
@@ -94,11 +99,7 @@ send_bad:
 
 /* send_good: one ARP request (nobody answers it), which must complete cleanly. */
 send_good:
-	lea frame(%rip), %rdi
-	mov $(frame_end - frame), %esi
-	xor %r10d, %r10d
-	xor %r11d, %r11d
-	call tx
+	call arp_send
 	test %eax, %eax
 	jnz good_failed
 	ret
@@ -134,15 +135,15 @@ bad:	desc RAM_END, 64			/* just past guest RAM */
 	desc 0x100000000, 64			/* above 4 GiB: no RAM there */
 	desc NET_CFG, 64			/* the NIC's own region */
 	desc 0xfee00000, 64			/* the local APIC's page */
-	desc frame, 0				/* empty */
-	desc frame, TOO_LONG			/* longer than any buffer may be */
-	desc frame, 0xffffffff
-	desc frame, frame_end-frame, 0, DESC_F_WRITE	/* RX's flag on TX */
-	desc frame, 16, 0, DESC_F_INDIRECT		/* never negotiated */
-	desc frame, frame_end-frame, 0, 0x8000	/* unknown flag */
-	desc frame, frame_end-frame, QSIZE		/* id out of range */
-	desc frame, frame_end-frame, 0xffff
-	desc frame, 20				/* shorter than vnet header + Ethernet header */
+	desc nic_arp, 0				/* empty */
+	desc nic_arp, TOO_LONG			/* longer than any buffer may be */
+	desc nic_arp, 0xffffffff
+	desc nic_arp, nic_arp_end-nic_arp, 0, DESC_F_WRITE	/* RX's flag on TX */
+	desc nic_arp, 16, 0, DESC_F_INDIRECT		/* never negotiated */
+	desc nic_arp, nic_arp_end-nic_arp, 0, 0x8000	/* unknown flag */
+	desc nic_arp, nic_arp_end-nic_arp, QSIZE		/* id out of range */
+	desc nic_arp, nic_arp_end-nic_arp, 0xffff
+	desc nic_arp, 20				/* shorter than vnet header + Ethernet header */
 bad_end:
 
 /* Indirect tables, once negotiated: each refused, for its shape or for an entry. */
@@ -159,28 +160,18 @@ bad_ind:
 	desc t_sum, 32, 0, DESC_F_INDIRECT		/* entries longer together than a buffer */
 bad_ind_end:
 	.balign 16
-good_ind: desc frame, 26
-	desc frame+26, frame_end-frame-26
-t_far:	desc frame, 26
+good_ind: desc nic_arp, 26
+	desc nic_arp+26, nic_arp_end-nic_arp-26
+t_far:	desc nic_arp, 26
 	desc RAM_END-16, 32
-t_nested: desc frame, 26
+t_nested: desc nic_arp, 26
 	desc good_ind, 32, 0, DESC_F_INDIRECT
-t_write: desc frame, 26
-	desc frame+26, frame_end-frame-26, 0, DESC_F_WRITE
-t_empty: desc frame, 26
-	desc frame+26, 0
+t_write: desc nic_arp, 26
+	desc nic_arp+26, nic_arp_end-nic_arp-26, 0, DESC_F_WRITE
+t_empty: desc nic_arp, 26
+	desc nic_arp+26, 0
 t_sum:	desc 0x400000, 0x8080
 	desc 0x408080, 0x8081
 t_long:	.rept 33
-	desc frame, 1
+	desc nic_arp, 1
 	.endr
-	.balign 16
-frame:	.fill 12, 1, 0				/* vnet header: no offloads */
-	.byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff	/* broadcast */
-	.byte 0x02, 0, 0, 0, 0, 0x01		/* a local MAC */
-	.byte 0x08, 0x06			/* ARP request for 10.0.2.1 */
-	.byte 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01
-	.byte 0x02, 0, 0, 0, 0, 0x01, 10, 0, 2, 15
-	.fill 6, 1, 0
-	.byte 10, 0, 2, 1
-frame_end:
