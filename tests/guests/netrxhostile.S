@@ -48,16 +48,8 @@ _start:
 	add $RX_BUF_LEN, %rdi
 	mov $RX_BUF_LEN, %esi
 	call post
-	mov $1, %edi
-	call nic_status
-
-	call arp_send
-	test %eax, %eax
-	jnz tx_failed
-	lea Q_USED(%r13), %rdi		/* two refusals and the answer */
-	mov $3, %esi
-	call wait_eq32
-	jc no_reply
+	mov $3, %esi			/* two refusals and the answer */
+	call start_and_ask
 	testw $USED_F_ERROR, Q_USED_RING+2(%r13)
 	jz accepted
 	testw $USED_F_ERROR, Q_USED_RING+8+2(%r13)
@@ -94,18 +86,25 @@ _start:
 	mov $(RX_BUFS + 2 * RX_BUF_LEN), %rdi
 	mov $RX_BUF_LEN, %esi
 	call post
-	mov $1, %edi
-	call nic_status
-	call arp_send
-	test %eax, %eax
-	jnz tx_failed
-	lea Q_USED(%r13), %rdi
 	mov $1, %esi
-	call wait_eq32
-	jc no_reply
+	call start_and_ask
 	call check_third
 	puts ok
 	poweroff
+
+/* start_and_ask: starts the device, sends the ARP request, waits for esi RX completions. */
+start_and_ask:
+	push %rsi
+	mov $1, %edi
+	call nic_status
+	call arp_send
+	pop %rsi
+	test %eax, %eax
+	jnz tx_failed
+	lea Q_USED(%r13), %rdi
+	call wait_eq32
+	jc no_reply
+	ret
 
 /* quiet: no interrupts wanted, no offloads. */
 quiet:
