@@ -107,9 +107,10 @@ pin_qemu() {
 
 bench_vmm() {
 	vmm=$1
-	case ${vmm%-pin} in
+	base=${vmm%-pin} # the VMM's configuration; pinned when it differs from vmm
+	case $base in
 	snvmm | snvmm-poll | snvmm-defer) tap=tap0 ;;
-	qemu-vhost-off | qemu-vhost-on) tap=tapq vhost=${vmm%-pin} vhost=${vhost#qemu-vhost-} ;;
+	qemu-vhost-off | qemu-vhost-on) tap=tapq vhost=${base#qemu-vhost-} ;;
 	*) echo "bench-net: unknown VMM $vmm"; return 1 ;;
 	esac
 	tunctl -t "$tap" >/dev/null && ip addr add 10.0.2.1/24 dev "$tap" && ip link set "$tap" up ||
@@ -120,10 +121,10 @@ bench_vmm() {
 	: >"$log"
 	if [ "$vmm" != "${vmm#snvmm}" ]; then
 		net=tap=$tap
-		[ "${vmm%-pin}" = snvmm-poll ] && net=$net,poll=$poll_us
-		[ "${vmm%-pin}" = snvmm-defer ] && net=$net,defer=$defer_us
+		[ "$base" = snvmm-poll ] && net=$net,poll=$poll_us
+		[ "$base" = snvmm-defer ] && net=$net,defer=$defer_us
 		pin=
-		[ "$vmm" != "${vmm%-pin}" ] && pin="--pin vcpu0=0,net-worker=$last_cpu"
+		[ "$vmm" != "$base" ] && pin="--pin vcpu0=0,net-worker=$last_cpu"
 		# shellcheck disable=SC2086 # $pin: empty or two words
 		./snvmm --net "$net" $pin --stats-json "$tmp/$vmm.json" --initrd "$initrd" \
 			--append snvmm.run=/bench/guest.sh "$k" </dev/null >"$log" 2>"$tmp/$vmm.err" &
@@ -145,7 +146,7 @@ bench_vmm() {
 	done
 	up=ok
 	grep -q 'bench-guest: up' "$log" && ping -c 3 -W 5 10.0.2.15 >/dev/null 2>&1 || up=
-	if [ -n "$up" ] && [ "$vmm" != "${vmm%-pin}" ] && [ "$vmm" = "${vmm#snvmm}" ] && ! pin_qemu; then
+	if [ -n "$up" ] && [ "$vmm" != "$base" ] && [ "$vmm" = "${vmm#snvmm}" ] && ! pin_qemu; then
 		echo "bench-net: $vmm: could not pin QEMU's vCPU thread and vhost worker"
 		up=
 	fi

@@ -35,11 +35,14 @@ if [ $fail != 0 ]; then
 fi
 kind=$(tests/rig/kvm-kind.sh)
 
-header() { # header FILE KEY -> value of "KEY: value" in the file's comment
-	sed -n "s/^ \* $2: \{0,1\}//p" "$1" | head -n 1
+header_lines() { # header_lines FILE KEY -> each "KEY: value" line's value in the file's comment
+	sed -n "s/^ \* $2: \{0,1\}//p" "$1"
 }
-header_all() { # every "KEY:" line's value, joined
-	sed -n "s/^ \* $2: \{0,1\}//p" "$1" | tr '\n' ' '
+header() { # the first one
+	header_lines "$@" | head -n 1
+}
+header_all() { # all of them, joined
+	header_lines "$@" | tr '\n' ' '
 }
 
 # run_guest [PERF-OPTIONS...] -- SNVMM-ARGS... : runs snvmm (inside $ns when set, under
@@ -58,7 +61,7 @@ for src in tests/guests/*.S; do
 	name=$(basename "$src" .S)
 	bin=$bindir/$name.bin
 	want_status=$(header "$src" expect-status)
-	want_out=$(sed -n 's/^ \* expect-output: \{0,1\}//p' "$src")
+	want_out=$(header_lines "$src" expect-output)
 	want_json=$(header_all "$src" expect-json)
 	want_perf=$(header_all "$src" expect-perf)
 	input=$(header "$src" stdin)
@@ -71,7 +74,7 @@ for src in tests/guests/*.S; do
 		while IFS= read -r line; do
 			[ -z "$line" ] || ip netns exec "$ns" sh -c "$line" >"$tmp/setup" 2>&1 ||
 				{ setup_failed="setup '$line': $(head -n 1 "$tmp/setup")"; break; }
-		done < <(sed -n 's/^ \* setup: \{0,1\}//p' "$src")
+		done < <(header_lines "$src" setup)
 		if [ -n "$setup_failed" ]; then
 			echo "FAIL $name: $setup_failed"
 			fail=$((fail + 1))
