@@ -29,10 +29,11 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 TSAN_SRCS  := $(sort $(wildcard tests/unit/tsan_*.c))
 TSAN_BINS  := $(TSAN_SRCS:tests/unit/%.c=$(BUILD)/tsan/%) $(BUILD)/tsan/test_net
 
-# Debian packages the build, the tests and the rig need.
+# Debian packages the build, the tests, the benchmarks and the rig need (ping and nc: the host's
+# side of the network tests on a VMX/SVM host; the rig's L1 has busybox's).
 DEB_PKGS := gcc make libc6-dev libelf-dev clang libclang-rt-14-dev llvm linux-headers-amd64 \
             busybox-static cpio gzip xz-utils zstd qemu-system-x86 iperf3 iproute2 \
-            acpica-tools ethtool linux-perf kmod
+            acpica-tools ethtool linux-perf kmod iputils-ping netcat-openbsd
 
 .SECONDARY:
 .PHONY: all deps run check check-unit check-tsan check-guests check-e2e bench clean format \

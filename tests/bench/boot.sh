@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Boot benchmark (issue 2), run inside the rig's L1 (a stock kernel with SVM, so KVM tracepoints
-# fire): tests/rig/rig.sh --extras tests/bench/boot.sh build/bench/linets (make bench-boot).
+# Boot benchmark (issue 2), make bench-boot: on a host whose /dev/kvm has VMX/SVM right there,
+# elsewhere inside the rig's L1 (a stock kernel with SVM, so KVM tracepoints fire):
+#   tests/rig/rig.sh --extras tests/bench/boot.sh build/bench/linets
 # Boots Debian's kernel + our initramfs with snvmm.run=true BENCH_RUNS times (default 5) under
 # snvmm and under QEMU -M microvm, interleaved, same kernel, initrd, command line, 1 vCPU, 256 MiB,
 # and reports min/median/max of: time to the guest's "snvmm-init: ready", time to exit, and VM
-# exits (perf stat on the VMM). Everything runs under TCG: only the ratios mean anything.
+# exits (perf stat on the VMM). In the rig everything runs under TCG: only the ratios mean anything.
 # Exits 0 when every run was measured, whatever the figures; 1 otherwise.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/bench/lib.sh

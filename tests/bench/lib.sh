@@ -8,6 +8,22 @@ default_cmdline() {
 	./snvmm --help | sed -n 's/.*"\(console=[^"]*\)".*/\1/p' | head -n1
 }
 
+# tap_add NAME: tap NAME up with 10.0.2.1/24 (iproute2's ip tuntap, else busybox's tunctl, as
+# in the rig's L1). tap_del NAME: gone again.
+tap_add() {
+	{ ip tuntap add dev "$1" mode tap 2>/dev/null || tunctl -t "$1" >/dev/null; } &&
+		ip addr add 10.0.2.1/24 dev "$1" && ip link set "$1" up
+}
+tap_del() {
+	tunctl -d "$1" >/dev/null 2>&1 || ip link del "$1" 2>/dev/null
+}
+
+# tap_packets NAME: packets through tap NAME so far, both directions, from /proc/net/dev (which
+# follows the reader's network namespace; /sys/class/net follows the mount's).
+tap_packets() {
+	awk -v t="$1:" '{ sub(/:/, ": ") } $1 == t { print $3 + $11 }' /proc/net/dev # tap0:123456789
+}
+
 # perf_check: says whether perf can count KVM tracepoints here (stock kernel, tracefs mounted).
 perf_check() {
 	if ! perf stat -x, -e kvm:kvm_exit -o /tmp/perf-check.csv -- true 2>/tmp/perf-check.err; then
@@ -71,10 +87,19 @@ meets() {
 	}'
 }
 
-# Where exits go: SVM exit codes (AMD APM vol. 2, appendix C: interrupt, vintr, hlt, io, msr,
-# npf) and, among MSR accesses, the x2APIC EOI, TSC deadline and ICR registers. L1 is an SVM
-# host, so exit_reason is an SVM code.
+# Where exits go: by exit reason, as KVM's kvm_exit tracepoint gives it (an SVM exit code on AMD,
+# AMD APM vol. 2 appendix C; a VMX basic exit reason on Intel, SDM vol. 3 appendix C) and, among
+# MSR accesses, the x2APIC EOI, TSC deadline and ICR registers. In the rig L1 is an SVM host.
 BD_LABELS="exit:intr exit:vintr exit:hlt exit:io exit:msr exit:npf msr:eoi msr:tsc_deadline msr:icr"
+if [ -d /sys/module/kvm_intel ]; then
+	# external interrupt, interrupt window, HLT, I/O, RDMSR/WRMSR, EPT violation/misconfig
+	bd_intr='exit_reason == 1' bd_vintr='exit_reason == 7' bd_hlt='exit_reason == 12'
+	bd_io='exit_reason == 30' bd_msr='exit_reason == 31 || exit_reason == 32'
+	bd_npf='exit_reason == 48 || exit_reason == 49'
+else
+	bd_intr='exit_reason == 0x060' bd_vintr='exit_reason == 0x064' bd_hlt='exit_reason == 0x078'
+	bd_io='exit_reason == 0x07b' bd_msr='exit_reason == 0x07c' bd_npf='exit_reason == 0x400'
+fi
 
 # perf_stat OUT EVENTS [PERF OPTIONS] -- CMD...: `perf stat -x,` of EVENTS and the breakdown.
 # --no-merge keeps the same tracepoint with different filters on separate lines.
@@ -83,12 +108,12 @@ perf_stat() {
 	ev=$2
 	shift 2
 	perf stat --no-merge -x, -o "$out" -e "$ev" \
-		-e kvm:kvm_exit --filter 'exit_reason == 0x060' \
-		-e kvm:kvm_exit --filter 'exit_reason == 0x064' \
-		-e kvm:kvm_exit --filter 'exit_reason == 0x078' \
-		-e kvm:kvm_exit --filter 'exit_reason == 0x07b' \
-		-e kvm:kvm_exit --filter 'exit_reason == 0x07c' \
-		-e kvm:kvm_exit --filter 'exit_reason == 0x400' \
+		-e kvm:kvm_exit --filter "$bd_intr" \
+		-e kvm:kvm_exit --filter "$bd_vintr" \
+		-e kvm:kvm_exit --filter "$bd_hlt" \
+		-e kvm:kvm_exit --filter "$bd_io" \
+		-e kvm:kvm_exit --filter "$bd_msr" \
+		-e kvm:kvm_exit --filter "$bd_npf" \
 		-e kvm:kvm_msr --filter 'ecx == 0x80b' \
 		-e kvm:kvm_msr --filter 'ecx == 0x6e0' \
 		-e kvm:kvm_msr --filter 'ecx == 0x830' "$@"
@@ -103,25 +128,24 @@ perf_breakdown() {
 
 # ping_stages TAP COUNT: pings the guest COUNT times (50 ms apart) under ftrace and prints, as
 # "ping_stage.NAME MICROSECONDS" lines, each stage's median over the round trips that showed
-# every stage in order: the request leaving L1 into TAP -> the device's MSI (kvm_msi_set_irq)
-# -> the vCPU's next guest entry -> the guest's next port or MMIO write (its kick) -> the reply
-# entering L1's stack from TAP; and "ping_stage.n" round trips used of COUNT. Needs tracefs and
-# the KVM and net tracepoints. It reads the trace from a marker of its own on and clears
-# nothing: rig-shutdown-rips reads the same buffer after a failure. Its variables are ps_*, as
-# a function's are global in sh and the caller's (net.sh's k, the kernel) must survive.
+# every stage in order: the request leaving the host into TAP -> the device's MSI
+# (kvm_msi_set_irq) -> the vCPU's next guest entry -> the guest's next port or MMIO write (its
+# kick) -> the reply entering the host's stack from TAP; and "ping_stage.n" round trips used of
+# COUNT. Needs tracefs and the KVM and net tracepoints. It traces into a tracefs instance of its
+# own, so the host's trace buffer (and what rig-shutdown-rips reads there) stays as it was. Its
+# variables are ps_*, as a function's are global in sh and the caller's (net.sh's k, the kernel)
+# must survive.
 ping_stages() {
-	ps_t=/sys/kernel/tracing
+	ps_t=/sys/kernel/tracing/instances/snvmm-ping-$$
 	ps_evs="net/net_dev_xmit net/netif_receive_skb kvm/kvm_msi_set_irq kvm/kvm_entry kvm/kvm_pio kvm/kvm_mmio"
-	[ -w $ps_t/trace_marker ] || return 1
-	ps_seq=$((${ps_seq:-0} + 1))
-	echo "ping_stages $$.$ps_seq" >$ps_t/trace_marker
-	for ps_e in $ps_evs; do echo 1 >"$ps_t/events/$ps_e/enable"; done
-	ping -c "$2" -i 0.05 -q 10.0.2.15 >/dev/null 2>&1
-	for ps_e in $ps_evs; do echo 0 >"$ps_t/events/$ps_e/enable"; done
+	mkdir "$ps_t" 2>/dev/null || return 1
+	ps_ok=1
+	for ps_e in $ps_evs; do echo 1 >"$ps_t/events/$ps_e/enable" || ps_ok=; done
+	[ -n "$ps_ok" ] && ping -c "$2" -i 0.05 -q 10.0.2.15 >/dev/null 2>&1
+	echo 0 >"$ps_t/tracing_on"
 	# One line per round trip that showed every stage in order: the four stages in us.
 	ps_f=$(mktemp)
-	awk -v tap="$1" -v mark="ping_stages $$.$ps_seq" '
-	!go { go = index($0, "tracing_mark_write: " mark) > 0; next }
+	awk -v tap="$1" '
 	{
 		for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) break
 		if (i >= NF) next
@@ -139,7 +163,11 @@ ping_stages() {
 		} else if (st == 4 && ev == "netif_receive_skb:" && rest ~ (" dev=" tap " ") && rest ~ / len=84$/) {
 			printf "%.0f %.0f %.0f %.0f\n", t1 - t0, t2 - t1, t3 - t2, ts - t3; st = 0
 		}
-	}' $ps_t/trace >"$ps_f"
+	}' "$ps_t/trace" >"$ps_f"
+	# An instance goes away only with its events off.
+	for ps_e in $ps_evs; do echo 0 >"$ps_t/events/$ps_e/enable"; done
+	rmdir "$ps_t"
+	[ -n "$ps_ok" ] || { rm -f "$ps_f"; return 1; }
 	echo "ping_stage.n $(wc -l <"$ps_f")/$2"
 	ps_k=0
 	for ps_name in tap_to_irq irq_to_entry entry_to_kick kick_to_reply; do

@@ -1,23 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Network benchmark (issue 4), run inside the rig's L1: make bench, or
+# Network benchmark (issue 4): make bench. On a host whose /dev/kvm has VMX/SVM it runs right
+# there (as root); elsewhere inside the rig's L1:
 #   tests/rig/rig.sh --extras tests/bench/net.sh tests/bench/lib.sh build/bench/net-initramfs.cpio.gz
+# Either way it runs in a network namespace of its own (unshare -n), so its taps and their
+# address never touch the caller's namespace and vanish with it.
 # Boots the bench initramfs (tests/bench/net-initramfs.sh: the standard one + iperf3 + virtio-net)
 # under each VMM of BENCH_NET_VMMS (default "snvmm snvmm-poll snvmm-defer qemu-vhost-off
 # qemu-vhost-on"; snvmm-poll is snvmm with --net ...,poll=BENCH_POLL_US, default 1000: the worker
 # busy-polls, 1 ms as one worker round under TCG can outlast a native 50 us; snvmm-defer is
 # snvmm with defer=BENCH_DEFER_US, default 500: the worker sleeps that long after work before it
 # re-arms the guest's TX kick, a few TCG packet gaps; a "-pin" suffix, as in snvmm-pin or
-# qemu-vhost-on-pin (not in the default list: README "Benchmarks"), puts the vCPU on L1's CPU 0
-# and the packet worker (net-worker, QEMU's vhost thread) on its last CPU: snvmm by --pin,
-# QEMU by taskset), one at a time, each on its
-# own tap holding 10.0.2.1 (guest 10.0.2.15), and measures from L1: idle exits/s, ping RTT
-# and, from 20 more pings under ftrace, where a round trip's time goes (lib.sh, ping_stages),
-# TCP each way, 64-byte UDP packets/s each way, and per phase the VM exits and injected
-# interrupts (perf stat -a: L1 runs only this VM, and vhost/irqfd work is not in the VMM's
-# threads) divided by the packets the tap counted. Everything runs under TCG: only ratios
+# qemu-vhost-on-pin (not in the default list: README "Benchmarks"), puts the vCPU on the host's
+# CPU 0 and the packet worker (net-worker, QEMU's vhost thread) on its last CPU: snvmm by --pin,
+# QEMU by taskset), one at a time, each on its own tap holding 10.0.2.1 (guest 10.0.2.15), and
+# measures from the host: idle exits/s, ping RTT and, from 20 more pings under ftrace, where a
+# round trip's time goes (lib.sh, ping_stages), TCP each way, 64-byte UDP packets/s each way,
+# and per phase the VM exits and injected interrupts (perf stat -a, as vhost/irqfd work is not
+# in the VMM's threads: so every VM on the host counts, and it says so when it sees another)
+# divided by the packets the tap counted. In the rig everything runs under TCG: only ratios
 # measured in one run mean anything. Exits 0 when every VMM was measured, whatever the figures.
 cd "$(dirname "$0")/../.." || exit 1
+[ "$(id -u)" = 0 ] || { echo "bench-net: needs root (taps, a network namespace, perf -a)"; exit 1; }
+if [ "${BENCH_IN_NETNS:-}" != 1 ]; then
+	BENCH_IN_NETNS=1 exec unshare -n sh "$0" "$@"
+fi
 . tests/bench/lib.sh
 vmms=${BENCH_NET_VMMS:-snvmm snvmm-poll snvmm-defer qemu-vhost-off qemu-vhost-on}
 last_cpu=$(($(nproc) - 1))
@@ -35,7 +42,7 @@ vmm_pid=
 tap=
 cleanup() {
 	[ -n "$vmm_pid" ] && kill "$vmm_pid" 2>/dev/null
-	[ -n "$tap" ] && tunctl -d "$tap" >/dev/null 2>&1
+	[ -n "$tap" ] && tap_del "$tap"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -44,28 +51,32 @@ for f in ./snvmm "$initrd" "$k"; do
 	[ -e "$f" ] || { echo "bench-net: missing $f (make bench builds it)"; exit 1; }
 done
 command -v qemu-system-x86_64 >/dev/null && command -v iperf3 >/dev/null ||
-	{ echo "bench-net: needs qemu-system-x86_64 and iperf3 in L1 (rig --extras)"; exit 1; }
+	{ echo "bench-net: needs qemu-system-x86_64 and iperf3 (make deps; in the rig, --extras)"; exit 1; }
 perf_check || exit 1
 cmdline=$(default_cmdline)
-
-# Packets through the tap in both directions so far.
-tap_packets() {
-	echo $(($(cat "/sys/class/net/$tap/statistics/rx_packets") +
-		$(cat "/sys/class/net/$tap/statistics/tx_packets")))
-}
+ip link set lo up
+# perf -a counts every VM's exits: say so when this host runs others (a VM exits through its
+# vCPUs; the rig's kvm-hold keeps one without any).
+others=0
+for d in /proc/[0-9]*/fd; do
+	# shellcheck disable=SC2010 # the names are fd numbers; ls -l shows where each points
+	ls -l "$d" 2>/dev/null | grep -q 'anon_inode:kvm-vcpu' && others=$((others + 1))
+done
+[ "$others" = 0 ] || echo "bench-net: WARNING: $others other processes run KVM vCPUs on this" \
+	"host; their exits count in these figures"
 
 # phase NAME CMD...: runs CMD (bounded) under a system-wide perf stat; records, in $tmp/$vmm,
 # NAME.seconds, NAME.packets, NAME.<event> and CMD's output in $tmp/$vmm.NAME.out.
 phase() {
 	name=$1
 	shift
-	p0=$(tap_packets)
+	p0=$(tap_packets "$tap")
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	perf_stat "$tmp/$vmm.$name.perf" "$events" -a -- \
 		timeout 60 "$@" >"$tmp/$vmm.$name.out" 2>&1
 	rc=$?
 	t1=$(cut -d' ' -f1 /proc/uptime)
-	p1=$(tap_packets)
+	p1=$(tap_packets "$tap")
 	{
 		echo "$name.status $rc"
 		echo "$name.seconds $(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')"
@@ -113,10 +124,10 @@ bench_vmm() {
 	qemu-vhost-off | qemu-vhost-on) tap=tapq vhost=${base#qemu-vhost-} ;;
 	*) echo "bench-net: unknown VMM $vmm"; return 1 ;;
 	esac
-	tunctl -t "$tap" >/dev/null && ip addr add 10.0.2.1/24 dev "$tap" && ip link set "$tap" up ||
-		{ echo "bench-net: cannot set up $tap"; tap=; return 1; }
+	tap_add "$tap" || { echo "bench-net: cannot set up $tap"; tap=; return 1; }
 	rm -f "$tmp/$vmm" "$tmp/$vmm".* # a second attempt starts afresh
-	[ -w /sys/kernel/tracing/trace ] && : >/sys/kernel/tracing/trace # rig-shutdown-rips: ours only
+	# In the rig, rig-shutdown-rips reads L1's trace buffer after each VMM: only this one's.
+	command -v rig-shutdown-rips >/dev/null && : >/sys/kernel/tracing/trace
 	log=$tmp/$vmm.console
 	: >"$log"
 	if [ "$vmm" != "${vmm#snvmm}" ]; then
@@ -190,7 +201,7 @@ bench_vmm() {
 	# Any VMM's guest: QEMU (-no-reboot) exits 0 after a triple fault, so ask L1's KVM.
 	command -v rig-shutdown-rips >/dev/null && rig-shutdown-rips
 	vmm_pid=
-	tunctl -d "$tap" >/dev/null
+	tap_del "$tap"
 	tap=
 	[ -n "$up" ] && [ "$vrc" = 0 ] && ! grep -q '^[a-z0-9_]*\.status [1-9]' "$tmp/$vmm"
 }
@@ -247,7 +258,7 @@ line "ping traced (round trips)" f_get ping_stage.n
 line "  tap -> MSI (us, median)" f_get ping_stage.tap_to_irq
 line "  MSI -> guest entry" f_get ping_stage.irq_to_entry
 line "  guest entry -> kick" f_get ping_stage.entry_to_kick
-line "  kick -> reply in L1" f_get ping_stage.kick_to_reply
+line "  kick -> reply in host" f_get ping_stage.kick_to_reply
 line "TCP host->guest (Mbit/s)" f_tcp tcp_h2g
 line "TCP guest->host (Mbit/s)" f_tcp tcp_g2h
 line "UDP 64B host->guest (pps)" f_get udp_h2g.pps
