@@ -14,6 +14,7 @@
  * every byte of every buffer the ring hands out. Every loop is bounded by the
  * input length or the ring size; the ring must not need more.
  */
+#include "fuzz_input.h"
 #include "snring.h"
 
 #include <stdlib.h>
@@ -34,50 +35,12 @@ struct fz_queue {
 };
 
 struct fz {
-	const uint8_t *in;
-	size_t left;
+	struct fz_in in;
 	uint8_t *win;
 	uint8_t *region;
 	struct snring_config cfg;
 	struct fz_queue q[FZ_QUEUES];
 };
-
-static int fz_byte(struct fz *f)
-{
-	if (!f->left)
-		return -1;
-	f->left--;
-	return *f->in++;
-}
-
-static uint32_t fz_u32(struct fz *f)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4 && f->left; i++)
-		v = v << 8 | (uint32_t)fz_byte(f);
-	return v;
-}
-
-struct fz_map {
-	uint8_t *base;
-	size_t total;
-};
-
-/* Maps len bytes between two PROT_NONE pages; returns the usable start. */
-static uint8_t *fz_guarded(size_t len, struct fz_map *m)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), body = (len + pg - 1) / pg * pg;
-
-	m->total = body + 2 * pg;
-	m->base = mmap(NULL, m->total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->base == MAP_FAILED)
-		abort();
-	if (mprotect(m->base + pg, body, PROT_READ | PROT_WRITE))
-		abort();
-	/* Flush against the upper guard: one byte too far faults. */
-	return m->base + pg + (body - len);
-}
 
 static void fz_touch(struct fz *f, struct fz_queue *q, uint8_t *ptr, uint32_t len)
 {
@@ -180,19 +143,19 @@ static void fz_op(struct fz *f, int op)
 		}
 		break;
 	case 5:
-		sq->drv.avail = htole32(fz_u32(f));
+		sq->drv.avail = htole32((uint32_t)fz_uint(&f->in, 4));
 		break;
 	case 6: {
-		int slot = fz_byte(f);
+		int slot = fz_byte(&f->in);
 		uint8_t raw[16] = {0};
-		for (int i = 0; i < 16 && f->left; i++)
-			raw[i] = (uint8_t)fz_byte(f);
+		for (int i = 0; i < 16 && f->in.left; i++)
+			raw[i] = (uint8_t)fz_byte(&f->in);
 		if (slot >= 0)
 			memcpy(&sq->desc[(uint32_t)slot & (f->cfg.queue_size - 1)], raw, 16);
 		break;
 	}
 	case 7:
-		sq->drv.irq_at = htole32(fz_u32(f));
+		sq->drv.irq_at = htole32((uint32_t)fz_uint(&f->in, 4));
 		break;
 	}
 	/* What the device believes must stay within a ring, whatever the driver did. */
@@ -230,14 +193,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		f->q[i].dev.error_limit = 1u + data[1];
 	}
-	f->in = data + 2;
-	f->left = size - 2;
-	n = f->left < rsize ? f->left : rsize;
-	memcpy(f->region, f->in, n);
-	f->in += n;
-	f->left -= n;
-	while (f->left)
-		fz_op(f, fz_byte(f));
+	f->in = (struct fz_in){data + 2, size - 2};
+	n = f->in.left < rsize ? f->in.left : rsize;
+	memcpy(f->region, f->in.in, n);
+	f->in.in += n;
+	f->in.left -= n;
+	while (f->in.left)
+		fz_op(f, fz_byte(&f->in));
 	/* Drain as a worker would: bounded by the ring, not by the driver's goodwill. */
 	for (uint32_t i = 0; i < FZ_QUEUES; i++) {
 		struct snring_buf b;

@@ -32,14 +32,15 @@ struct fake_guest {
 	struct net_dp dp;
 };
 
-/* tap_fd < 0: use a socketpair; else the device talks to that fd. */
-static inline int fg_init(struct fake_guest *g, uint64_t ram, int tap_fd)
+/*
+ * The rest of fg_init, for a guest whose RAM (g->mem) is already there: the
+ * fuzzer maps its own between guard pages. p: datapath settings beyond the
+ * fake's own (poll_us, defer_us), or zeros.
+ */
+static inline int fg_init_dp(struct fake_guest *g, int tap_fd, struct net_dp_params p)
 {
-	struct net_dp_params p = {.name = "fake", .mac = {0x02, 1, 2, 3, 4, 5}};
-
-	memset(g, 0, sizeof(*g));
-	if (guest_mem_init(&g->mem, ram))
-		return -1;
+	p.name = "fake";
+	memcpy(p.mac, (uint8_t[6]){0x02, 1, 2, 3, 4, 5}, 6);
 	g->shared = aligned_alloc(4096, net_shared_size());
 	if (tap_fd < 0) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, g->tap))
@@ -63,6 +64,15 @@ static inline int fg_init(struct fake_guest *g, uint64_t ram, int tap_fd)
 		return -1;
 	g->cfg = g->shared;
 	return 0;
+}
+
+/* tap_fd < 0: use a socketpair; else the device talks to that fd. */
+static inline int fg_init(struct fake_guest *g, uint64_t ram, int tap_fd)
+{
+	memset(g, 0, sizeof(*g));
+	if (guest_mem_init(&g->mem, ram))
+		return -1;
+	return fg_init_dp(g, tap_fd, (struct net_dp_params){0});
 }
 
 static inline void fg_destroy(struct fake_guest *g)
