@@ -7,6 +7,8 @@
  * memory straight to the tap, complete, flush once per batch. When the ring
  * is empty, re-arm the kick (kick_at) and re-check before sleeping. A tap
  * that says EAGAIN keeps the rest of the batch here and we wait for EPOLLOUT.
+ * A round woken for RX alone withdraws the TX kick first and looks at TX
+ * last, so the guest's answers to what it receives need no kick.
  *
  * RX: while the tap is readable, read each frame straight into the next
  * posted buffer. With no buffer posted the frame stays in the tap and the
@@ -510,7 +512,7 @@ static int wait_events(struct net_dp *dp, struct epoll_event *ev, int max, bool 
 int net_dp_poll(struct net_dp *dp, int timeout_ms)
 {
 	struct epoll_event ev[4];
-	bool kicked = false, tx = false, rx = false, tap_in = false, more = dp->more;
+	bool kicked = false, tx = false, rx = false, tap_in = false, more = dp->more, quiet;
 	uint64_t t = 0;
 	int n;
 
@@ -557,10 +559,20 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 	if (kicked)
 		handshake(dp);
 	if (dp->running) {
+		/*
+		 * Woken for RX alone, TX armed: what the guest sends while we work
+		 * on RX (its answers to it, often) needs no kick, as vhost-net turns
+		 * notifications off while its worker runs; we look at TX after RX.
+		 */
+		quiet = !tx && !dp->tx_npend && !snring_dev_broken(&dp->q[SNRING_QUEUE_TX]);
+		if (quiet)
+			snring_dev_quiet(&dp->q[SNRING_QUEUE_TX]);
 		if (tx || dp->tx_npend)
 			tx_process(dp);
 		if (rx && !dp->rx_wait_buf)
 			rx_process(dp, tap_in);
+		if (quiet)
+			tx_process(dp); /* takes what came meanwhile; re-arms when empty */
 		note_errors(dp);
 	}
 	if (window_us(dp)) {

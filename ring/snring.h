@@ -866,6 +866,20 @@ static inline bool snring_dev_flush(struct snring_dev *q)
 }
 
 /*
+ * At work anyway (woken for another queue, say): withdraws the kick asked for
+ * before sleeping, so that what the driver posts meanwhile costs it no kick.
+ * next - 1 lies behind any index the driver can move from, so no flush finds
+ * it in [old, now). The caller must then look at this queue again before it
+ * sleeps (snring_dev_want_kick re-arms and re-checks): nothing else will tell
+ * it. A plain store: a driver that still reads the old kick_at kicks once more.
+ */
+static inline void snring_dev_quiet(struct snring_dev *q)
+{
+	if (!q->broken)
+		snring_write_once(&q->mine->kick_at, snring_cpu_to_le32(q->next - 1));
+}
+
+/*
  * Before sleeping: asks for a kick at the next post, then re-checks. Returns
  * 0 when the caller may sleep (the next post will kick), >0 when descriptors
  * are waiting (consume them first), -EPROTO or -EIO.

@@ -143,6 +143,18 @@ static void test_roundtrip(void)
 	CHECK(snring_drv_flush(&r.drv)); /* armed: this post kicks */
 	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
 	CHECK(!snring_drv_flush(&r.drv)); /* but only once */
+
+	/* Quiet: a device awake anyway withdraws its arm; posts kick again once it re-arms. */
+	CHECK_EQ(snring_dev_dequeue_batch(&r.dev, got, QSIZE), 2);
+	CHECK_EQ(snring_dev_want_kick(&r.dev), 0);
+	snring_dev_quiet(&r.dev);
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	CHECK(!snring_drv_flush(&r.drv));
+	CHECK_EQ(snring_dev_want_kick(&r.dev), 1); /* re-armed, and the post is seen */
+	CHECK_EQ(snring_dev_dequeue(&r.dev, got), 0);
+	CHECK_EQ(snring_dev_want_kick(&r.dev), 0);
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	CHECK(snring_drv_flush(&r.drv));
 	CHECK_EQ(snring_dev_errors(&r.dev), 0);
 	rig_teardown(&r);
 }
