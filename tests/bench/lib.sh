@@ -130,8 +130,10 @@ perf_breakdown() {
 # "ping_stage.NAME MICROSECONDS" lines, each stage's median over the round trips that showed
 # every stage in order: the request leaving the host into TAP -> the device's MSI
 # (kvm_msi_set_irq) -> the vCPU's next guest entry -> the guest's next port or MMIO write (its
-# kick) -> the reply entering the host's stack from TAP; and "ping_stage.n" round trips used of
-# COUNT. Needs tracefs and the KVM and net tracepoints. It traces into a tracefs instance of its
+# kick) -> the reply entering the host's stack from TAP; guest entry -> reply over those and
+# the round trips whose reply needed no kick (the worker was still awake); "ping_stage.n" round
+# trips used of COUNT, and "ping_stage.kicked" how many of them kicked. Needs tracefs and the
+# KVM and net tracepoints. It traces into a tracefs instance of its
 # own, so the host's trace buffer (and what rig-shutdown-rips reads there) stays as it was. Its
 # variables are ps_*, as a function's are global in sh and the caller's (net.sh's k, the kernel)
 # must survive.
@@ -160,8 +162,12 @@ ping_stages() {
 			t2 = ts; st = 3
 		} else if (st == 3 && ((ev == "kvm_pio:" && rest ~ /pio_write/) || (ev == "kvm_mmio:" && rest ~ /mmio write/))) {
 			t3 = ts; st = 4
-		} else if (st == 4 && ev == "netif_receive_skb:" && rest ~ (" dev=" tap " ") && rest ~ / len=84$/) {
-			printf "%.0f %.0f %.0f %.0f\n", t1 - t0, t2 - t1, t3 - t2, ts - t3; st = 0
+		} else if (st >= 3 && ev == "netif_receive_skb:" && rest ~ (" dev=" tap " ") && rest ~ / len=84$/) {
+			if (st == 4)
+				printf "%.0f %.0f %.0f %.0f %.0f\n", t1 - t0, t2 - t1, t3 - t2, ts - t3, ts - t2
+			else
+				printf "%.0f %.0f - - %.0f\n", t1 - t0, t2 - t1, ts - t2
+			st = 0
 		}
 	}' "$ps_t/trace" >"$ps_f"
 	# An instance goes away only with its events off.
@@ -169,10 +175,11 @@ ping_stages() {
 	rmdir "$ps_t"
 	[ -n "$ps_ok" ] || { rm -f "$ps_f"; return 1; }
 	echo "ping_stage.n $(wc -l <"$ps_f")/$2"
+	echo "ping_stage.kicked $(awk '$3 != "-"' "$ps_f" | wc -l)"
 	ps_k=0
-	for ps_name in tap_to_irq irq_to_entry entry_to_kick kick_to_reply; do
+	for ps_name in tap_to_irq irq_to_entry entry_to_kick kick_to_reply entry_to_reply; do
 		ps_k=$((ps_k + 1))
-		awk -v k=$ps_k '{ print $k }' "$ps_f" >"$ps_f.col"
+		awk -v k=$ps_k '$k != "-" { print $k }' "$ps_f" >"$ps_f.col"
 		ps_m=$(stat3 "$ps_f.col" | cut -d' ' -f2)
 		[ "$ps_m" = - ] || echo "ping_stage.$ps_name $ps_m"
 	done

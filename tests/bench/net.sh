@@ -259,6 +259,8 @@ line "  tap -> MSI (us, median)" f_get ping_stage.tap_to_irq
 line "  MSI -> guest entry" f_get ping_stage.irq_to_entry
 line "  guest entry -> kick" f_get ping_stage.entry_to_kick
 line "  kick -> reply in host" f_get ping_stage.kick_to_reply
+line "  guest entry -> reply" f_get ping_stage.entry_to_reply
+line "  replies that kicked" f_get ping_stage.kicked
 line "TCP host->guest (Mbit/s)" f_tcp tcp_h2g
 line "TCP guest->host (Mbit/s)" f_tcp tcp_g2h
 line "UDP 64B host->guest (pps)" f_get udp_h2g.pps
