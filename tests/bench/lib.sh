@@ -127,16 +127,16 @@ perf_breakdown() {
 }
 
 # ping_stages TAP COUNT: pings the guest COUNT times (50 ms apart) under ftrace and prints, as
-# "ping_stage.NAME MICROSECONDS" lines, each stage's median over the round trips that showed
-# every stage in order: the request leaving the host into TAP -> the device's MSI
-# (kvm_msi_set_irq) -> the vCPU's next guest entry -> the guest's next port or MMIO write (its
-# kick) -> the reply entering the host's stack from TAP; guest entry -> reply over those and
-# the round trips whose reply needed no kick (the worker was still awake); "ping_stage.n" round
-# trips used of COUNT, and "ping_stage.kicked" how many of them kicked. Needs tracefs and the
-# KVM and net tracepoints. It traces into a tracefs instance of its
-# own, so the host's trace buffer (and what rig-shutdown-rips reads there) stays as it was. Its
-# variables are ps_*, as a function's are global in sh and the caller's (net.sh's k, the kernel)
-# must survive.
+# "ping_stage.NAME MICROSECONDS" lines, the median of each stage of a round trip: the request
+# leaving the host into TAP -> the device's MSI (kvm_msi_set_irq) -> the vCPU's next guest entry
+# -> the guest's next port or MMIO write (its kick) -> the reply entering the host's stack from
+# TAP, and guest entry -> reply. A reply the guest sent while the worker was awake needs no
+# kick: such a round trip counts in every stage but the two around the kick. "ping_stage.n" says
+# how many round trips were seen whole, of COUNT, and "ping_stage.kicked" how many of those
+# kicked. Needs tracefs and the KVM and net tracepoints. It traces into a tracefs instance of
+# its own, so the host's trace buffer (and what rig-shutdown-rips reads there) stays as it was.
+# Its variables are ps_*, as a function's are global in sh and the caller's (net.sh's k, the
+# kernel) must survive.
 ping_stages() {
 	ps_t=/sys/kernel/tracing/instances/snvmm-ping-$$
 	ps_evs="net/net_dev_xmit net/netif_receive_skb kvm/kvm_msi_set_irq kvm/kvm_entry kvm/kvm_pio kvm/kvm_mmio"
@@ -145,7 +145,8 @@ ping_stages() {
 	for ps_e in $ps_evs; do echo 1 >"$ps_t/events/$ps_e/enable" || ps_ok=; done
 	[ -n "$ps_ok" ] && ping -c "$2" -i 0.05 -q 10.0.2.15 >/dev/null 2>&1
 	echo 0 >"$ps_t/tracing_on"
-	# One line per round trip that showed every stage in order: the four stages in us.
+	# One line per round trip seen whole: five figures in us, "-" for the two around a kick
+	# that did not happen.
 	ps_f=$(mktemp)
 	awk -v tap="$1" '
 	{
@@ -170,7 +171,7 @@ ping_stages() {
 			st = 0
 		}
 	}' "$ps_t/trace" >"$ps_f"
-	# An instance goes away only with its events off.
+	# Events off, then the instance goes.
 	for ps_e in $ps_evs; do echo 0 >"$ps_t/events/$ps_e/enable"; done
 	rmdir "$ps_t"
 	[ -n "$ps_ok" ] || { rm -f "$ps_f"; return 1; }
