@@ -289,6 +289,27 @@ static ssize_t tap_io(struct net_dp *dp, bool out, int n)
 	return r;
 }
 
+/*
+ * The tap was deleted on the host (tun then polls EPOLLERR for good and fails
+ * reads and writes with EBADFD). Said once, and the tap leaves the epoll set,
+ * which would otherwise wake us without end; the rings go on, TX frames are
+ * dropped (counted, completed with the error flag) and nothing arrives. The
+ * guest runs on: a host-side failure is not the guest's to pay for.
+ */
+static void tap_gone(struct net_dp *dp)
+{
+	if (dp->tap_gone)
+		return;
+	dp->tap_gone = true;
+	dp->tx_blocked = false; /* no EPOLLOUT will come: what waits fails now, counted */
+	fprintf(stderr,
+		"snvmm: net '%s': the tap is gone (deleted on the host?); its frames are "
+		"dropped from now on\n",
+		dp->p.name);
+	counter_inc(&dp->c.syscalls);
+	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, dp->p.tap_fd, NULL);
+}
+
 /* Sends the pending TX batch; stops early on EAGAIN, keeping the rest. */
 static void tx_send(struct net_dp *dp)
 {
@@ -309,6 +330,8 @@ static void tx_send(struct net_dp *dp)
 			if (w < 0) {
 				/* The host side failed (tap down, say): the guest is not to blame.
 				 */
+				if (errno == EBADFD)
+					tap_gone(dp);
 				counter_inc(&dp->c.drops);
 				snring_dev_complete(q, b->id, 0, SNRING_USED_F_ERROR);
 			} else {
@@ -368,7 +391,7 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 	ssize_t got;
 	int n;
 
-	while (delivered < SNNET_QUEUE_SIZE && !snring_dev_broken(q)) {
+	while (delivered < SNNET_QUEUE_SIZE && !snring_dev_broken(q) && !dp->tap_gone) {
 		n = snring_dev_peek(q, &b);
 		if (n == -EAGAIN && (n = snring_dev_want_kick(q)) > 0)
 			continue;
@@ -393,7 +416,9 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 			continue;
 		got = tap_io(dp, false, n);
 		if (got < 0) {
-			if (errno != EAGAIN)
+			if (errno == EBADFD)
+				tap_gone(dp);
+			else if (errno != EAGAIN)
 				counter_inc(&dp->c.drops); /* the kernel dropped that frame */
 			break; /* the buffer stays peeked for next time */
 		}
@@ -432,6 +457,8 @@ static void tap_interest(struct net_dp *dp)
 	uint32_t want = 0;
 	struct epoll_event ev = {.data.u64 = TAG_TAP};
 
+	if (dp->tap_gone)
+		return;
 	if (dp->running && !dp->rx_wait_buf && !snring_dev_broken(&dp->q[SNRING_QUEUE_RX]))
 		want |= EPOLLIN;
 	if (dp->running && dp->tx_blocked)
@@ -544,11 +571,16 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 			rx = true;
 			break;
 		case TAG_TAP:
-			if (ev[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+			if (ev[i].events & EPOLLERR) {
+				tap_gone(dp); /* tun's only error: its device is gone */
+				tx = true;
+				break;
+			}
+			if (ev[i].events & (EPOLLOUT | EPOLLHUP)) {
 				dp->tx_blocked = false;
 				tx = true;
 			}
-			if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			if (ev[i].events & (EPOLLIN | EPOLLHUP))
 				rx = tap_in = true;
 			break;
 		}

@@ -64,6 +64,7 @@ struct net_dp {
 	bool running;
 	bool tx_blocked;  /* the tap said EAGAIN: wait for EPOLLOUT */
 	bool rx_wait_buf; /* no RX buffer: the tap is ignored until an RX kick */
+	bool tap_gone;	  /* the tap was deleted under us: out of the epoll set for good */
 	bool more;	  /* a budget ran out: poll again without sleeping */
 	bool polling;	  /* inside a poll or defer window: TX is watched, not armed */
 	bool tx_unarmed;  /* TX went idle while polling: arm it before sleeping */

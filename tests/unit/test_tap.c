@@ -5,7 +5,8 @@
  * unshare(CLONE_NEWNET), so the host's network is never touched and the
  * namespace (and the tap) vanish when the child exits. The tap gets 10.0.2.1;
  * the fake guest (10.0.2.15) asks for it with ARP through the TX ring and
- * must find the kernel's reply in an RX buffer. Needs root and /dev/net/tun:
+ * must find the kernel's reply in an RX buffer; then the tap is deleted under
+ * the running NIC. Needs root and /dev/net/tun:
  * without them the test fails, it does not skip.
  */
 #include "check.h"
@@ -15,11 +16,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if_arp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define TAP_NAME "snvmmt0"
 
@@ -36,6 +40,77 @@ static uint32_t arp_request(uint8_t *p)
 	memset(p, 0, SNNET_VNET_HDR_LEN);
 	memcpy(p + SNNET_VNET_HDR_LEN, hdr, sizeof(hdr));
 	return SNNET_VNET_HDR_LEN + sizeof(hdr);
+}
+
+/* Deletes interface name as `ip link del` does (RTM_DELLINK); 0 once the kernel acked it. */
+static int link_delete(const char *name)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {.nh = {.nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_DELLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK},
+		 .ifi = {.ifi_family = AF_UNSPEC}};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	struct ifreq ifr = {0};
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), r = -1;
+	int q = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (q >= 0 && ioctl(q, SIOCGIFINDEX, &ifr) == 0)
+		req.ifi.ifi_index = ifr.ifr_ifindex;
+	if (q >= 0)
+		close(q);
+	if (s >= 0 && req.ifi.ifi_index && send(s, &req, sizeof(req), 0) == sizeof(req) &&
+	    recv(s, &ack, sizeof(ack), 0) >= (ssize_t)sizeof(ack) &&
+	    ack.nh.nlmsg_type == NLMSG_ERROR)
+		r = ack.err.error;
+	if (s >= 0)
+		close(s);
+	return r;
+}
+
+/*
+ * The tap deleted on the host while the NIC runs: tun then reports EPOLLERR
+ * for good. The worker says so once and drops the tap from its epoll set, so
+ * it sleeps again instead of spinning; a TX frame afterwards comes back with
+ * the error flag, counted as a drop, and the guest is not blamed.
+ */
+static void tap_deleted(struct fake_guest *g)
+{
+	struct snring_buf b = {.addr = 0x80000, .id = 2};
+	struct snring_done d;
+	struct timespec t0, t1;
+	uint64_t sys;
+
+	CHECK_EQ(link_delete(TAP_NAME), 0);
+	CHECK_EQ(net_dp_poll(&g->dp, 20), 0);
+	CHECK(g->dp.tap_gone);
+	sys = g->dp.c.syscalls;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 10; i++)
+		CHECK_EQ(net_dp_poll(&g->dp, 2), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK_EQ(g->dp.c.syscalls - sys, 10); /* one epoll_wait each */
+	/* ... and each waited its 2 ms out: a tap still in the set would end every wait at once. */
+	CHECK((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) >= 18000000L);
+	CHECK_EQ(g->dp.c.drops, 0);
+	while (snring_drv_reclaim(&g->q[0], &d) == 1)
+		;
+	b.len = arp_request(fg_ptr(g, 0x80000, 64));
+	CHECK_EQ(snring_drv_post(&g->q[0], &b), 0);
+	if (snring_drv_flush(&g->q[0]))
+		fg_kick(g, 0);
+	CHECK_EQ(net_dp_poll(&g->dp, 20), 0);
+	CHECK_EQ(snring_drv_reclaim(&g->q[0], &d), 1);
+	CHECK_EQ(d.id, 2);
+	CHECK(d.flags & SNRING_USED_F_ERROR);
+	CHECK_EQ(g->dp.c.drops, 1);
+	CHECK_EQ(g->dp.c.protocol_errors, 0);
 }
 
 static int child(void)
@@ -104,6 +179,7 @@ static int child(void)
 	CHECK_EQ(g.dp.c.tx_packets, 1);
 	CHECK(g.dp.c.rx_packets >= 1);
 	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	tap_deleted(&g);
 	fg_destroy(&g); /* closes the tap; the namespace goes with this process */
 	return check_summary("test_tap (netns)");
 }
