@@ -385,13 +385,13 @@ static void tx_process(struct net_dp *dp)
 static void rx_process(struct net_dp *dp, bool tap_in)
 {
 	struct snring_dev *q = &dp->q[SNRING_QUEUE_RX];
-	uint32_t delivered = 0;
+	uint32_t delivered = 0, too_big = 0;
 	struct snring_buf b;
 	uint32_t total;
 	ssize_t got;
 	int n;
 
-	while (delivered < SNNET_QUEUE_SIZE && !snring_dev_broken(q) && !dp->tap_gone) {
+	while (delivered + too_big < SNNET_QUEUE_SIZE && !snring_dev_broken(q) && !dp->tap_gone) {
 		n = snring_dev_peek(q, &b);
 		if (n == -EAGAIN && (n = snring_dev_want_kick(q)) > 0)
 			continue;
@@ -414,6 +414,18 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 		n = buf_iov(dp, q, &b, true, &total);
 		if (n < 0)
 			continue;
+		if (total < SNNET_MAX_BUF_LEN) {
+			/*
+			 * tun copies what fits and returns no more, so a frame
+			 * longer than the buffer (a tap MTU above the guest's,
+			 * say) would pass for one that just fits. One byte past
+			 * the buffer tells them apart. A buffer of
+			 * SNNET_MAX_BUF_LEN holds any frame tun hands over.
+			 */
+			dp->iov[n].iov_base = &dp->rx_spill;
+			dp->iov[n].iov_len = 1;
+			n++;
+		}
 		got = tap_io(dp, false, n);
 		if (got < 0) {
 			if (errno == EBADFD)
@@ -421,6 +433,17 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 			else if (errno != EAGAIN)
 				counter_inc(&dp->c.drops); /* the kernel dropped that frame */
 			break; /* the buffer stays peeked for next time */
+		}
+		if ((uint64_t)got > total) {
+			/*
+			 * The spill byte was reached: the frame did not fit. The
+			 * guest must never get a cut frame, nor hear of more than
+			 * its buffer holds: dropped, and the buffer (still peeked)
+			 * takes the next frame.
+			 */
+			counter_inc(&dp->c.rx_too_big);
+			too_big++;
+			continue;
 		}
 		snring_dev_dequeue(q, &b);
 		snring_dev_complete(q, b.id, (uint32_t)got, 0);
@@ -431,11 +454,10 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 		if (++delivered % NET_BATCH == 0)
 			flush(dp, q);
 	}
-	if (delivered) {
+	if (delivered)
 		counter_inc(&dp->c.batches);
-		if (delivered == SNNET_QUEUE_SIZE)
-			dp->more = true;
-	}
+	if (delivered + too_big == SNNET_QUEUE_SIZE)
+		dp->more = true;
 	flush(dp, q);
 }
 
@@ -653,6 +675,7 @@ void net_dp_stats(const struct net_dp *dp, struct stats_writer *w)
 	stats_u64(w, "avg_batch", b ? pk / b : 0);
 	stats_u64(w, "drops", counter_read(&c->drops));
 	stats_u64(w, "rx_no_buffer", counter_read(&c->rx_no_buffer));
+	stats_u64(w, "rx_too_big", counter_read(&c->rx_too_big));
 	stats_u64(w, "protocol_errors", counter_read(&c->protocol_errors));
 	stats_u64(w, "broken", counter_read(&c->broken));
 	stats_u64(w, "syscalls", counter_read(&c->syscalls));

@@ -22,6 +22,7 @@ struct stats_writer;
 struct net_counters {
 	uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes; /* frames, without vnet header */
 	uint64_t kicks, interrupts, batches, drops, rx_no_buffer, protocol_errors, broken;
+	uint64_t rx_too_big;  /* frames longer than the RX buffer they met: dropped */
 	uint64_t syscalls;    /* made by the worker: what the benchmark divides by packets */
 	uint64_t poll_rounds; /* rounds in a poll or defer window that found nothing */
 	uint64_t irq_msi;     /* 1 while the interrupt goes as an MSI (vm_irq_route_as_msi) */
@@ -75,7 +76,8 @@ struct net_dp {
 	struct snring_buf tx_pend[NET_BATCH];
 	uint32_t tx_npend, tx_ipend;
 	struct snring_seg segs[SNNET_MAX_INDIRECT];
-	struct iovec iov[SNNET_MAX_INDIRECT];
+	struct iovec iov[SNNET_MAX_INDIRECT + 1]; /* + rx_spill */
+	uint8_t rx_spill; /* one byte past a short RX buffer: did the frame fit? */
 	struct net_counters c;
 };
 

@@ -220,13 +220,6 @@ static void snnet_rx_one(struct snnet_priv *p, struct snnet_rx_slot *s, u32 len)
 	napi_gro_receive(&p->napi, skb);
 }
 
-/* The device may complete only buffers in flight, and write no more than it was given. */
-static bool snnet_rx_done_ok(const struct snnet_priv *p, const struct snring_done *d)
-{
-	const struct snnet_rx_slot *s = &p->rx_slots[d->id];
-
-	return s->busy && d->len <= s->posted_len;
-}
 
 /* Receives up to budget frames, then refills. Returns the work done. */
 int snnet_rx_poll(struct snnet_priv *p, int budget)
@@ -244,7 +237,8 @@ int snnet_rx_poll(struct snnet_priv *p, int budget)
 			snnet_mark_broken(p, "RX used index ran ahead of avail");
 			break;
 		}
-		if (r < 0 || !snnet_rx_done_ok(p, &d)) {
+		/* The device may complete only buffers in flight... */
+		if (r < 0 || !p->rx_slots[d.id].busy) {
 			snnet_rx_count(p, SNNET_RX_BAD_COMPLETIONS);
 			continue;
 		}
@@ -252,7 +246,10 @@ int snnet_rx_poll(struct snnet_priv *p, int budget)
 		s->busy = false;
 		p->rx_ids.stack[p->rx_ids.nfree++] = d.id;
 		done++;
-		if (d.flags & SNRING_USED_F_ERROR)
+		/* ... and write no more than it was given: the slot comes back, the frame not. */
+		if (d.len > s->posted_len)
+			snnet_rx_count(p, SNNET_RX_BAD_COMPLETIONS);
+		else if (d.flags & SNRING_USED_F_ERROR)
 			snnet_rx_count(p, SNNET_RX_ERRORS);
 		else
 			snnet_rx_one(p, s, d.len);

@@ -16,13 +16,6 @@
 
 #include "snnet_priv.h"
 
-/* The device reports a TX completion's len; it may not exceed what was posted. */
-static bool snnet_tx_done_ok(const struct snnet_priv *p, const struct snring_done *d)
-{
-	const struct snnet_tx_slot *s = &p->tx_slots[d->id];
-
-	return s->skb && d->len <= s->posted_len;
-}
 
 /* Frees completed skbs; returns how many slots came back. */
 static unsigned int snnet_tx_reclaim(struct snnet_priv *p, int budget)
@@ -42,12 +35,15 @@ static unsigned int snnet_tx_reclaim(struct snnet_priv *p, int budget)
 			break;
 		}
 		/* A bad entry still consumed its used slot: count it and move on. */
-		if (r < 0 || !snnet_tx_done_ok(p, &d)) {
+		if (r < 0 || !p->tx_slots[d.id].skb) {
 			bad++;
 			continue;
 		}
 		s = &p->tx_slots[d.id];
-		if (d.flags & SNRING_USED_F_ERROR) {
+		/* A len past what was posted is counted; the slot still comes back. */
+		if (d.len > s->posted_len) {
+			bad++;
+		} else if (d.flags & SNRING_USED_F_ERROR) {
 			errors++;
 		} else {
 			packets++;

@@ -217,9 +217,9 @@ counters() {
 	gbad=$(($(gv tx_device_errors) + $(gv tx_bad_completions) + $(gv rx_device_errors) +
 		$(gv rx_bad_completions) + $(gv rx_frame_errors) + $(gv rx_length_errors) +
 		$(gv tx_busy) + $(gv tx_dropped)))
-	[ $(($(sv drops) + $(sv protocol_errors) + $(sv broken) + gbad)) = 0 ]
+	[ $(($(sv drops) + $(sv rx_too_big) + $(sv protocol_errors) + $(sv broken) + gbad)) = 0 ]
 	check "$cur: no drops, errors or protocol violations on either side" $? \
-		"snvmm drops $(sv drops) protocol_errors $(sv protocol_errors) broken $(sv broken); guest errors $gbad"
+		"snvmm drops $(sv drops) rx_too_big $(sv rx_too_big) protocol_errors $(sv protocol_errors) broken $(sv broken); guest errors $gbad"
 	check_irq_msi
 	exits=$(sed -n 's/^kvm\.vcpu[0-9]*\.exits=//p' "$tmp/$cur.flat" | awk '{ s += $1 } END { print s + 0 }')
 	pk=$((st + sr))
