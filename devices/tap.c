@@ -41,8 +41,23 @@ int tap_open(const char *name)
 	memset(&ifr, 0, sizeof(ifr));
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		/* What the kernel's terse answers mean here, for whoever has to fix it. */
+		if (errno == EBUSY)
+			return tap_fail(name, "in use (another process, a VMM say, has it open)",
+					fd);
+		if (errno == EINVAL)
+			return tap_fail(name,
+					"it exists and is not a tap (a tun, or another kind "
+					"of interface)",
+					fd);
+		if (errno == EPERM)
+			return tap_fail(name,
+					"not permitted (a tap needs CAP_NET_ADMIN, or a "
+					"persistent one this user owns)",
+					fd);
 		return tap_fail(name, "TUNSETIFF", fd);
+	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
 		return tap_fail(name, "TUNSETVNETHDRSZ", fd);
 	/* Nothing offloaded until the guest says what it accepts. */

@@ -197,10 +197,12 @@ static int child(void)
 
 	CHECK_EQ(unshare(CLONE_NEWNET), 0);
 	CHECK_EQ(tap_open("a-name-far-too-long-for-linux"), -EINVAL);
+	CHECK_EQ(tap_open("lo"), -EINVAL); /* exists, and is not a tap */
 	fd = tap_open(TAP_NAME);
 	CHECK(fd >= 0);
 	if (fd < 0)
 		return check_summary("test_tap (netns)");
+	CHECK_EQ(tap_open(TAP_NAME), -EBUSY); /* one process at a time */
 	CHECK_EQ(tap_set_offload(fd, TAP_NAME, true, true, true), 0);
 	CHECK_EQ(tap_set_offload(fd, TAP_NAME, false, false, false), 0);
 	CHECK_EQ(fake_if_up(TAP_NAME, "10.0.2.1", tap_mac), 0);
