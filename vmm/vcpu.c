@@ -42,6 +42,12 @@ static void io_access(struct vcpu *v, enum io_space space, uint64_t addr, uint8_
 		return;
 	}
 	counter_inc(&v->counts.io[space][r - bus->ranges[space]][dir]);
+	/*
+	 * The devices have byte registers and answer a wider read in its low
+	 * byte; the rest would be whatever the last exit left in kvm_run.
+	 */
+	if (!is_write)
+		memset(data, 0, len);
 	r->fn(r->opaque, addr - r->base, data, len, is_write);
 }
 

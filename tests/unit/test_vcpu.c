@@ -35,6 +35,16 @@ static void probe_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 		memset(data, 0x5a, len);
 }
 
+/* Answers reads as the devices do: the low byte only. */
+static void byte_reg_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
+{
+	(void)opaque;
+	(void)offset;
+	(void)len;
+	if (!is_write)
+		data[0] = 0x42;
+}
+
 struct rig {
 	struct vm vm;
 	struct vm_config cfg;
@@ -106,6 +116,13 @@ static void test_pio(void)
 	CHECK(data[0] == 0xff && data[3] == 0xff);
 	CHECK_EQ(r.vcpu.counts.io_unclaimed[IO_SPACE_PIO][IO_DIR_READ], 1);
 	CHECK_EQ(r.vcpu.counts.io_unclaimed_last[IO_SPACE_PIO], 0x80);
+
+	/* A device answering a wide read in its low byte: the others read 0, not stale bytes. */
+	CHECK_EQ(io_register(&r.vm.io, IO_SPACE_PIO, 0x500, 8, byte_reg_io, NULL, "byte-reg"), 0);
+	set_pio(r.run, 0x500, KVM_EXIT_IO_IN, 4, 1);
+	memset(data, 0xee, 4);
+	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 0);
+	CHECK(data[0] == 0x42 && data[1] == 0 && data[2] == 0 && data[3] == 0);
 
 	/* An access straddling the end of a range belongs to nobody. */
 	set_pio(r.run, 0x3fe, KVM_EXIT_IO_OUT, 4, 1);
