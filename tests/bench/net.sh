@@ -168,7 +168,7 @@ bench_vmm() {
 	else
 		echo "bench-net: $vmm: guest up after $(echo "$n" | awk '{ print $1 / 10 }') s"
 		sleep 1
-		# Idle exits are the guest's own timer (~11 HLT and ~22 TSC-deadline writes a
+		# Idle exits are the guest's own timer (~8 HLT and ~17 TSC-deadline writes a
 		# second, the same kernel under every VMM): 5 s of that varied 5-10% from run to
 		# run, as much as the VMMs differ, so the window is long enough to tell them apart.
 		phase idle sleep "$idle_secs"
