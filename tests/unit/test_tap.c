@@ -43,6 +43,31 @@ static uint32_t arp_request(uint8_t *p)
 	return SNNET_VNET_HDR_LEN + sizeof(hdr);
 }
 
+/* Interface name's index, or 0. */
+static int if_index(const char *name)
+{
+	struct ifreq ifr = {0};
+	int q = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), index = 0;
+
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (q >= 0 && ioctl(q, SIOCGIFINDEX, &ifr) == 0)
+		index = ifr.ifr_ifindex;
+	if (q >= 0)
+		close(q);
+	return index;
+}
+
+/* Posts RX buffer id (64 KiB at 0x100000 + id * 64 KiB); snring_drv_post's result. */
+static int rx_give_back(struct fake_guest *g, uint16_t id)
+{
+	struct snring_buf b = {.addr = 0x100000 + id * 0x10000ULL,
+			       .len = 0x10000,
+			       .id = id,
+			       .flags = SNRING_DESC_F_WRITE};
+
+	return snring_drv_post(&g->q[1], &b);
+}
+
 /* Deletes interface name as `ip link del` does (RTM_DELLINK); 0 once the kernel acked it. */
 static int link_delete(const char *name)
 {
@@ -52,20 +77,13 @@ static int link_delete(const char *name)
 	} req = {.nh = {.nlmsg_len = sizeof(req),
 			.nlmsg_type = RTM_DELLINK,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK},
-		 .ifi = {.ifi_family = AF_UNSPEC}};
+		 .ifi = {.ifi_family = AF_UNSPEC, .ifi_index = if_index(name)}};
 	struct {
 		struct nlmsghdr nh;
 		struct nlmsgerr err;
 	} ack;
-	struct ifreq ifr = {0};
 	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), r = -1;
-	int q = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	if (q >= 0 && ioctl(q, SIOCGIFINDEX, &ifr) == 0)
-		req.ifi.ifi_index = ifr.ifr_ifindex;
-	if (q >= 0)
-		close(q);
 	if (s >= 0 && req.ifi.ifi_index && send(s, &req, sizeof(req), 0) == sizeof(req) &&
 	    recv(s, &ack, sizeof(ack), 0) >= (ssize_t)sizeof(ack) &&
 	    ack.nh.nlmsg_type == NLMSG_ERROR)
@@ -78,16 +96,12 @@ static int link_delete(const char *name)
 /* Sends frame (Ethernet header on) out of interface name through a packet socket. */
 static ssize_t packet_send(const char *name, const uint8_t *frame, size_t len)
 {
-	struct ifreq ifr = {0};
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET};
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = if_index(name)};
 	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	ssize_t r = -1;
 
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	if (s >= 0 && ioctl(s, SIOCGIFINDEX, &ifr) == 0) {
-		sll.sll_ifindex = ifr.ifr_ifindex;
+	if (s >= 0 && sll.sll_ifindex)
 		r = sendto(s, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
-	}
 	if (s >= 0)
 		close(s);
 	return r;
@@ -95,15 +109,14 @@ static ssize_t packet_send(const char *name, const uint8_t *frame, size_t len)
 
 /*
  * A frame longer than the guest's buffer (the host raised the tap's MTU past
- * it): tun reads what fits but returns the frame's full length. The worker
- * must drop that frame, not complete the buffer with more than it holds, and
- * the same buffer takes the next frame.
+ * it): tun copies what fits and says no more, so unchecked the cut frame would
+ * pass for one that fit. The worker must drop it (rx_too_big), and the same
+ * buffer takes the next frame.
  */
 static void frame_too_big(struct fake_guest *g)
 {
 	static uint8_t big[65521 + 14]; /* tun's largest MTU for a tap */
 	struct ifreq ifr = {0};
-	struct snring_buf b;
 	struct snring_done d;
 	int q = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), found = 0;
 	uint64_t drops = g->dp.c.drops, too_big = g->dp.c.rx_too_big;
@@ -132,11 +145,7 @@ static void frame_too_big(struct fake_guest *g)
 					 SNNET_VNET_HDR_LEN + 60); /* never the cut big one */
 				found = 1;
 			}
-			b = (struct snring_buf){.addr = 0x100000 + d.id * 0x10000ULL,
-						.len = 0x10000,
-						.id = d.id,
-						.flags = SNRING_DESC_F_WRITE};
-			snring_drv_post(&g->q[1], &b);
+			rx_give_back(g, d.id);
 		}
 		if (snring_drv_flush(&g->q[1]))
 			fg_kick(g, 1);
@@ -209,13 +218,8 @@ static int child(void)
 
 	CHECK_EQ(fg_init(&g, 16 << 20, fd), 0);
 	CHECK_EQ(fg_start(&g, SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_INDIRECT), 0);
-	for (uint16_t i = 0; i < 8; i++) {
-		b = (struct snring_buf){.addr = 0x100000 + i * 0x10000ULL,
-					.len = 0x10000,
-					.id = i,
-					.flags = SNRING_DESC_F_WRITE};
-		CHECK_EQ(snring_drv_post(&g.q[1], &b), 0);
-	}
+	for (uint16_t i = 0; i < 8; i++)
+		CHECK_EQ(rx_give_back(&g, i), 0);
 	snring_drv_flush(&g.q[1]);
 	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
 	CHECK_EQ(fg_device_status(&g), SNNET_DEVICE_RUNNING);
@@ -241,11 +245,7 @@ static int child(void)
 				CHECK(memcmp(f + SNNET_VNET_HDR_LEN + 38, "\x0a\x00\x02\x0f", 4) ==
 				      0);
 			}
-			b = (struct snring_buf){.addr = 0x100000 + d.id * 0x10000ULL,
-						.len = 0x10000,
-						.id = d.id,
-						.flags = SNRING_DESC_F_WRITE};
-			snring_drv_post(&g.q[1], &b);
+			rx_give_back(&g, d.id);
 		}
 		if (snring_drv_flush(&g.q[1]))
 			fg_kick(&g, 1);
