@@ -153,7 +153,16 @@ static int write_boot_params(const struct guest_mem *mem, const struct boot_conf
 	/* Only the header this kernel defines: bytes past it are setup code, not fields. */
 	memcpy(&bp->hdr, cfg->kernel + SETUP_HDR_OFF, p->hdr_len);
 	bp->hdr.type_of_loader = 0xff; /* undefined loader */
-	bp->hdr.setup_data = 0;	       /* we pass none; the image's value means nothing */
+	/*
+	 * Fields the loader owns: what the file holds there means nothing, and
+	 * a stale ramdisk_image would send the kernel after an initrd that is
+	 * not there, a stale subarch down another platform's boot path.
+	 */
+	bp->hdr.setup_data = 0;
+	bp->hdr.ramdisk_image = bp->hdr.ramdisk_size = 0;
+	bp->hdr.hardware_subarch = 0; /* X86_SUBARCH_PC */
+	bp->hdr.hardware_subarch_data = 0;
+	bp->hdr.ext_loader_ver = bp->hdr.ext_loader_type = 0;
 	bp->hdr.loadflags |= LOADED_HIGH | CAN_USE_HEAP;
 	bp->hdr.heap_end_ptr = HEAP_END - 0x200;
 	bp->hdr.code32_start = (uint32_t)p->load_addr;

@@ -24,3 +24,27 @@ fuzz:: fuzz-net
 
 check-fragments::
 	$(MAKE) fuzz-net NET_FUZZ_SECS=20
+
+# The kernel loaders against any image, RAM size, initrd and command line (tests/fuzz/fuzz_boot.c).
+BOOT_FUZZ      := $(BUILD)/fuzz/fuzz_boot
+BOOT_FUZZ_SECS ?= 120
+BOOT_FUZZ_SRCS := tests/fuzz/fuzz_boot.c vmm/boot.c vmm/boot_bzimage.c vmm/boot_elf.c \
+                  vmm/boot_x86.c vmm/guest_mem.c
+
+.PHONY: fuzz-boot
+
+$(BOOT_FUZZ): $(BOOT_FUZZ_SRCS) tests/fuzz/fuzz_input.h tests/unit/boot_images.h vmm/boot.h \
+              vmm/layout.h
+	@mkdir -p $(dir $@)
+	clang -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Ivmm -Itests/unit \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(BOOT_FUZZ_SRCS) -lelf
+
+fuzz-boot: $(BOOT_FUZZ)
+	@mkdir -p $(BUILD)/fuzz/corpus-boot tests/fuzz/crashes
+	$(BOOT_FUZZ) -max_total_time=$(BOOT_FUZZ_SECS) -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=tests/fuzz/crashes/ $(BUILD)/fuzz/corpus-boot tests/fuzz/corpus/boot
+
+fuzz:: fuzz-boot
+
+check-fragments::
+	$(MAKE) fuzz-boot BOOT_FUZZ_SECS=20

@@ -207,6 +207,42 @@ out:
 	guest_mem_destroy(&f.mem);
 }
 
+/*
+ * Without an initrd the loader still owns ramdisk_image/size: a file with
+ * junk there must not hand the kernel an initrd that is not in RAM. The same
+ * for the platform (hardware_subarch) and the loader version fields.
+ */
+static void test_bzimage_loader_fields(void)
+{
+	static uint8_t img[BZ_SIZE];
+	struct boot_params *bp;
+	struct fixture f;
+
+	bz_build(img);
+	bz_hdr(img)->ramdisk_image = 0x3000000;
+	bz_hdr(img)->ramdisk_size = 0x100000;
+	bz_hdr(img)->hardware_subarch = 2; /* X86_SUBARCH_XEN */
+	bz_hdr(img)->hardware_subarch_data = 0x1234;
+	bz_hdr(img)->ext_loader_ver = 7;
+	bz_hdr(img)->ext_loader_type = 9;
+	fixture_init(&f, 64 * MiB, img, sizeof(img));
+	CHECK_EQ(load(&f), 0);
+	bp = guest_ptr(&f.mem, BOOT_PARAMS_ADDR, sizeof(*bp));
+	CHECK(bp != NULL);
+	if (bp) {
+		CHECK_EQ(bp->hdr.ramdisk_image, 0);
+		CHECK_EQ(bp->hdr.ramdisk_size, 0);
+		CHECK_EQ(bp->ext_ramdisk_image, 0);
+		CHECK_EQ(bp->ext_ramdisk_size, 0);
+		CHECK_EQ(bp->hdr.hardware_subarch, 0);
+		CHECK_EQ(bp->hdr.hardware_subarch_data, 0);
+		CHECK_EQ(bp->hdr.ext_loader_ver, 0);
+		CHECK_EQ(bp->hdr.ext_loader_type, 0);
+	}
+	CHECK_EQ(f.regs.initrd_start, 0);
+	guest_mem_destroy(&f.mem);
+}
+
 static void test_bzimage_placement(void)
 {
 	static uint8_t img[BZ_SIZE];
@@ -597,6 +633,7 @@ int main(int argc, char **argv)
 	test_bzimage_valid(256);
 	test_bzimage_valid(5120); /* RAM above 4 GiB */
 	test_bzimage_placement();
+	test_bzimage_loader_fields();
 	test_bzimage_errors();
 	test_elf_valid(8);
 	test_elf_valid(4);
