@@ -7,6 +7,13 @@
  * Ctrl-A. The model is what Linux's 8250 driver probes and uses: scratch,
  * FIFO detection through IIR, loopback through MCR/MSR, THRE and RX interrupts
  * gated by OUT2 — nothing more.
+ *
+ * Neither direction loses bytes, and neither can wedge us. Output: a reader
+ * that stops (a full pipe, a paused terminal) holds the writing vCPU, as a
+ * UART's flow control would, but never under the device lock, and no longer
+ * than until the VM ends. Input: the escape is acted on when typed, even while
+ * a guest that does not read leaves the FIFO full; what it cannot take yet
+ * waits in a host-side buffer, and stdin is read again once the guest reads.
  */
 #include "device.h"
 #include "layout.h"
@@ -51,21 +58,24 @@ enum { RBR_THR = 0, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define MSR_DCD	     0x80
 
 #define RX_SIZE	    1024 /* a power of two; more than a 16550's 16 so pastes are not lost */
+#define PEND_SIZE   4096 /* read from stdin, not yet in the FIFO */
 #define ESCAPE_CHAR 0x01 /* Ctrl-A */
+#define OUT_WAIT_MS 100	 /* how often a vCPU held by a full stdout looks for the VM's end */
 
 struct serial {
 	struct vm *vm;
 	pthread_mutex_t lock;
-	pthread_cond_t rx_space;
 	uint8_t ier, fcr, lcr, mcr, msr, scr, dll, dlm;
 	bool thri_pending;
 	int irq_level;
 	uint8_t rx[RX_SIZE];
 	uint32_t rx_head, rx_tail; /* free-running */
+	bool want_space;	   /* input is waiting for the guest to read */
 
+	pthread_mutex_t out_lock; /* keeps output bytes in order, outside lock */
 	int out_fd, in_fd;
 	int stop_fd;
-	bool stopping;
+	int space_fd; /* the guest read from a full FIFO (want_space) */
 	bool raw;
 	struct termios saved_tio;
 	pthread_t input_thread;
@@ -106,16 +116,32 @@ static void rx_push(struct serial *s, uint8_t c)
 		s->rx[s->rx_head++ & (RX_SIZE - 1)] = c;
 }
 
-static void serial_transmit(struct serial *s, uint8_t c)
+/*
+ * Writes one transmitted byte, called without the device lock. A blocking
+ * write could outlive the VM (the signal that stops a vCPU only interrupts a
+ * syscall already under way), so the byte waits for stdout in bounded polls
+ * and is dropped once the VM is ending. A stdout that fails is given up.
+ */
+static void serial_output(struct serial *s, uint8_t c)
 {
-	if (s->mcr & MCR_LOOP) {
-		rx_push(s, c);
-		return;
+	struct pollfd p;
+	int r;
+
+	pthread_mutex_lock(&s->out_lock);
+	p = (struct pollfd){.fd = s->out_fd, .events = POLLOUT};
+	while (s->out_fd >= 0) {
+		r = poll(&p, 1, OUT_WAIT_MS);
+		if (r > 0 && !(p.revents & POLLOUT)) {
+			s->out_fd = -1; /* POLLERR, POLLNVAL: nobody to write to */
+		} else if (r > 0) {
+			if (write(s->out_fd, &c, 1) < 0 && errno != EINTR && errno != EAGAIN)
+				s->out_fd = -1;
+			break;
+		} else if ((r < 0 && errno != EINTR) || vm_end_reason(s->vm) != VM_RUNNING) {
+			break;
+		}
 	}
-	counter_inc(&s->tx_bytes);
-	/* A console that cannot keep up loses bytes rather than stalling the vCPU. */
-	if (write(s->out_fd, &c, 1) < 0 && errno != EAGAIN)
-		s->out_fd = -1;
+	pthread_mutex_unlock(&s->out_lock);
 }
 
 static uint8_t serial_msr(const struct serial *s)
@@ -128,7 +154,8 @@ static uint8_t serial_msr(const struct serial *s)
 	       ((s->mcr & MCR_OUT2) ? MSR_DCD : 0);
 }
 
-static void serial_write(struct serial *s, unsigned reg, uint8_t v)
+/* Returns true when v is to go out on stdout (after the lock is dropped). */
+static bool serial_write(struct serial *s, unsigned reg, uint8_t v)
 {
 	bool dlab = s->lcr & LCR_DLAB;
 	switch (reg) {
@@ -137,9 +164,13 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 			s->dll = v;
 			break;
 		}
-		serial_transmit(s, v);
 		s->thri_pending = true; /* we transmit at once, so THR is empty again */
-		break;
+		if (s->mcr & MCR_LOOP) {
+			rx_push(s, v);
+			break;
+		}
+		counter_inc(&s->tx_bytes);
+		return true;
 	case IER:
 		if (dlab) {
 			s->dlm = v;
@@ -166,6 +197,7 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 	default: /* LSR and MSR are read-only */
 		break;
 	}
+	return false;
 }
 
 static uint8_t serial_read(struct serial *s, unsigned reg)
@@ -178,7 +210,13 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 			return s->dll;
 		if (rx_count(s)) {
 			v = s->rx[s->rx_tail++ & (RX_SIZE - 1)];
-			pthread_cond_signal(&s->rx_space);
+			if (s->want_space) {
+				uint64_t one = 1;
+
+				s->want_space = false;
+				if (write(s->space_fd, &one, sizeof(one)) < 0)
+					perror("snvmm: serial: space eventfd");
+			}
 		}
 		return v;
 	case IER:
@@ -208,71 +246,110 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 static void serial_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct serial *s = opaque;
+	bool out = false;
 	(void)len; /* the UART has byte registers; wider accesses use the low byte */
 	pthread_mutex_lock(&s->lock);
 	if (is_write)
-		serial_write(s, offset & 7, data[0]);
+		out = serial_write(s, offset & 7, data[0]);
 	else
 		data[0] = serial_read(s, offset & 7);
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (out)
+		serial_output(s, data[0]);
 }
 
-/* Feeds host input to the guest; returns false when the user asked to quit. */
-static bool serial_feed(struct serial *s, const uint8_t *buf, size_t n, bool *escape)
+/* Host input on its way to the guest; the input thread's alone. */
+struct serial_input {
+	uint8_t pend[PEND_SIZE];
+	size_t off, len;
+	bool escape, eof;
+};
+
+/*
+ * Appends what was read to the pending bytes, acting on the escape as it is
+ * typed; returns false when the user asked to quit.
+ */
+static bool serial_take_input(struct serial *s, struct serial_input *in, const uint8_t *buf,
+			      size_t n)
 {
-	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = buf[i];
-		if (s->raw && *escape) {
-			*escape = false;
+		if (s->raw && in->escape) {
+			in->escape = false;
 			if (c == 'x' || c == 'X') {
-				pthread_mutex_unlock(&s->lock);
 				vm_request_end(s->vm, VM_END_USER);
 				return false;
 			}
 			if (c != ESCAPE_CHAR)
 				continue;
 		} else if (s->raw && c == ESCAPE_CHAR) {
-			*escape = true;
+			in->escape = true;
 			continue;
 		}
-		while (rx_count(s) == RX_SIZE && !s->stopping)
-			pthread_cond_wait(&s->rx_space, &s->lock);
-		if (s->stopping)
-			break;
-		rx_push(s, c);
+		in->pend[in->len++] = c;
+	}
+	return true;
+}
+
+/* Moves pending bytes into the FIFO as far as it has room; asks to hear when it has more. */
+static void serial_deliver(struct serial *s, struct serial_input *in)
+{
+	pthread_mutex_lock(&s->lock);
+	while (in->off < in->len && rx_count(s) < RX_SIZE) {
+		rx_push(s, in->pend[in->off++]);
 		counter_inc(&s->rx_bytes);
 	}
+	s->want_space = in->off < in->len;
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
-	return true;
+	memmove(in->pend, in->pend + in->off, in->len - in->off);
+	in->len -= in->off;
+	in->off = 0;
 }
 
 static void *serial_input_thread(void *arg)
 {
 	struct serial *s = arg;
-	bool escape = false;
-	uint8_t buf[256];
+	struct serial_input *in = calloc(1, sizeof(*in));
+	uint64_t v;
 
-	for (;;) {
-		struct pollfd fds[2] = {{.fd = s->in_fd, .events = POLLIN},
-					{.fd = s->stop_fd, .events = POLLIN}};
-		if (poll(fds, 2, -1) < 0) {
+	if (!in) {
+		fprintf(stderr, "snvmm: serial: no memory for input; the guest hears none\n");
+		return NULL;
+	}
+	while (!in->eof || in->len) {
+		/* Stdin is read only while the pending buffer can take a full read. */
+		bool room = !in->eof && in->len + 256 <= PEND_SIZE;
+		struct pollfd fds[3] = {{.fd = s->stop_fd, .events = POLLIN},
+					{.fd = s->space_fd, .events = POLLIN},
+					{.fd = room ? s->in_fd : -1, .events = POLLIN}};
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (fds[1].revents)
+		if (fds[0].revents)
 			break;
-		ssize_t n = read(s->in_fd, buf, sizeof(buf));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break; /* end of input: the guest keeps running, it just hears no more */
-		if (!serial_feed(s, buf, (size_t)n, &escape))
+		if (fds[1].revents && read(s->space_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			break;
+		if (fds[2].revents) {
+			ssize_t n = read(s->in_fd, in->pend + in->len, 256);
+			if (n < 0 && errno != EINTR && errno != EAGAIN)
+				in->eof = true;
+			if (n == 0)
+				in->eof = true; /* the guest keeps running, it just hears no more */
+			if (n > 0) {
+				/* Escape handling compacts in place: it never writes ahead of
+				 * reading. */
+				uint8_t *at = in->pend + in->len;
+				if (!serial_take_input(s, in, at, (size_t)n))
+					break;
+			}
+		}
+		serial_deliver(s, in);
 	}
+	free(in);
 	return NULL;
 }
 
@@ -287,10 +364,11 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg, void **state
 	s->msr = MSR_DCD | MSR_DSR | MSR_CTS;
 	s->raw = cfg->console_raw;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->rx_space, NULL);
+	pthread_mutex_init(&s->out_lock, NULL);
 	*state = s;
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (s->stop_fd < 0)
+	s->space_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stop_fd < 0 || s->space_fd < 0)
 		return -errno;
 	int r = io_register(&vm->io, IO_SPACE_PIO, SERIAL_COM1_PORT, 8, serial_io, s, "serial");
 	if (r) {
@@ -324,6 +402,9 @@ static int serial_start(void *state)
 	    thread_start(&s->input_thread, "serial-in", &s->vm->cfg->pins, serial_input_thread, s);
 	if (r) {
 		fprintf(stderr, "snvmm: serial: starting input thread: %s\n", strerror(-r));
+		if (s->raw)
+			tcsetattr(s->in_fd, TCSANOW, &s->saved_tio);
+		s->raw = false;
 		return r;
 	}
 	s->input_started = true;
@@ -334,10 +415,6 @@ static void serial_stop(void *state)
 {
 	struct serial *s = state;
 	uint64_t one = 1;
-	pthread_mutex_lock(&s->lock);
-	s->stopping = true;
-	pthread_cond_broadcast(&s->rx_space);
-	pthread_mutex_unlock(&s->lock);
 	if (write(s->stop_fd, &one, sizeof(one)) < 0)
 		perror("snvmm: serial: stop eventfd");
 	if (s->input_started)
@@ -352,7 +429,9 @@ static void serial_destroy(void *state)
 	struct serial *s = state;
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
-	pthread_cond_destroy(&s->rx_space);
+	if (s->space_fd >= 0)
+		close(s->space_fd);
+	pthread_mutex_destroy(&s->out_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -152,10 +152,18 @@ static int parse_net(char *arg, struct vm_config *cfg)
 	char *save = NULL;
 	for (char *opt = strtok_r(arg, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(opt, "tap=", 4) && opt[4]) {
-			if (strlen(opt + 4) >= 16)
+			const char *name = opt + 4;
+			if (strlen(name) >= 16)
 				return bad_input(
-				    "--net: tap name '%s' is longer than 15 characters", opt + 4);
-			cfg->net_tap = opt + 4;
+				    "--net: tap name '%s' is longer than 15 characters", name);
+			/* What the kernel takes as an interface name (dev_valid_name). */
+			if (!strcmp(name, ".") || !strcmp(name, "..") ||
+			    strpbrk(name, "/: \t\n\v\f\r"))
+				return bad_input(
+				    "--net: '%s' is not an interface name (no '/', ':' "
+				    "or spaces, not '.' or '..')",
+				    name);
+			cfg->net_tap = name;
 		} else if (!strncmp(opt, "mac=", 4)) {
 			unsigned m[6];
 			char tail;
@@ -470,6 +478,16 @@ static void wait_for_end(struct vm *vm, int sig_fd, struct vm_report *rep, unsig
 	}
 }
 
+/* The signals that stop the VM (SIGINT, SIGTERM, SIGHUP) or ask for a stats snapshot. */
+static void vmm_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
 static int run_vm(struct vm *vm, const struct options *o, const struct boot_regs *regs)
 {
 	int r;
@@ -493,13 +511,7 @@ static int run_vm(struct vm *vm, const struct options *o, const struct boot_regs
 		return EXIT_VMM_ERROR;
 
 	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGUSR1);
-	/* Blocked before any thread starts, so only the signalfd below sees them. */
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	vmm_signals(&sigs); /* blocked since main() began: only this signalfd sees them */
 	int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sig_fd < 0) {
 		fprintf(stderr, "snvmm: signalfd: %s\n", strerror(errno));
@@ -521,12 +533,40 @@ static int run_vm(struct vm *vm, const struct options *o, const struct boot_regs
 	return end_to_status(vm_end_reason(vm));
 }
 
+/*
+ * Started with stdin, stdout or stderr closed, the first files we open would
+ * take those numbers: the console would read the VM's end eventfd as input, or
+ * write into the --stats-json file. They get /dev/null instead.
+ */
+static void fill_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct vm vm;
 	struct boot_regs regs;
 
+	fill_std_fds();
+	/*
+	 * Blocked from the start, before any thread exists (threads inherit the
+	 * mask): Ctrl-C while a big initrd loads then ends the run as any other
+	 * stop by the user (status 6, through run_vm's signalfd), not by the
+	 * signal itself.
+	 */
+	sigset_t sigs;
+	vmm_signals(&sigs);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	int r = parse_options(argc, argv, &o);
 	if (r)
 		return r < 0 ? 0 : r;

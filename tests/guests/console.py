@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The console's host side when stdin, stdout or the guest misbehave (devices/serial.c).
+
+Runs micro-guests under ./snvmm --raw on this host's /dev/kvm:
+  - stdin or stdout closed: snvmm must not take those fd numbers for its own files
+    (it read its end eventfd as console input and hung; wrote the console into --stats-json);
+  - a guest that never reads, its FIFO full: Ctrl-A x typed on a terminal must still quit;
+  - stdout a pipe nobody reads: Ctrl-A x and SIGTERM must still end the run;
+  - input far larger than the FIFO, through a pipe: every byte arrives, in order.
+Every run is bounded; a hang is a failure.
+"""
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SNVMM = "./snvmm"
+BIN = "build/guests"
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def wait(p, secs):
+    """The exit status, or None (and the process killed) when it outlives secs."""
+    try:
+        return p.wait(timeout=secs)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None
+
+
+def closed_fds(tmp):
+    out = os.path.join(tmp, "out")
+    with open(out, "w") as f:
+        p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/hello.bin"], stdout=f,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             preexec_fn=lambda: os.close(0))
+        st = wait(p, 10)
+    text = open(out).read()
+    check("stdin closed: the guest powers off and snvmm exits 0",
+          st == 0 and "hello from a micro-guest" in text, f"status {st}, output {text[-200:]!r}")
+
+    # What fd 0 is while the guest runs: /dev/null, never one of snvmm's own files (the end
+    # eventfd took it, and whether serial-in then swallowed the end was a race).
+    p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/mute.bin"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                         preexec_fn=lambda: os.close(0))
+    time.sleep(0.5)
+    try:
+        fd0 = os.readlink(f"/proc/{p.pid}/fd/0")
+    except OSError as e:
+        fd0 = str(e)
+    p.send_signal(signal.SIGTERM)
+    st = wait(p, 5)
+    check("stdin closed: fd 0 is /dev/null, not a file of snvmm's own", fd0 == "/dev/null" and st == 6,
+          f"fd 0 is {fd0}, status {st}")
+
+    js = os.path.join(tmp, "s.json")
+    p = subprocess.Popen([SNVMM, "--stats-json", js, "--raw", f"{BIN}/hello.bin"],
+                         stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: os.close(1))
+    st = wait(p, 10)
+    try:
+        with open(js) as f:
+            ok = "exits" in json.load(f)
+        why = ""
+    except (OSError, ValueError) as e:
+        ok, why = False, str(e)
+    check("stdout closed: --stats-json holds JSON, not the console", st == 0 and ok,
+          f"status {st}; {why}")
+
+
+def on_terminal(guest, typed, stdout):
+    """Runs guest with a pty as stdin (raw mode, escape on), types typed, then Ctrl-A x."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/{guest}.bin"], stdin=slave,
+                         stdout=stdout, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    time.sleep(0.5)
+    for i in range(0, len(typed), 512):
+        os.write(master, typed[i:i + 512])
+    time.sleep(0.5)
+    os.write(master, b"\x01x")
+    st = wait(p, 5)
+    os.close(master)
+    return st
+
+
+def escape_and_signals():
+    st = on_terminal("mute", b"z" * 3000, subprocess.DEVNULL)
+    check("Ctrl-A x quits while the guest leaves a full FIFO unread (status 6)", st == 6,
+          f"status {st}")
+    r, w = os.pipe()
+    st = on_terminal("chatter", b"", w)
+    os.close(r)
+    os.close(w)
+    check("Ctrl-A x quits while stdout is a full pipe (status 6)", st == 6, f"status {st}")
+
+    r, w = os.pipe()
+    p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/chatter.bin"],
+                         stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    st = wait(p, 5)
+    os.close(r)
+    os.close(w)
+    check("SIGTERM ends a run held by a full stdout (status 6)", st == 6, f"status {st}")
+
+
+def big_input(tmp):
+    # serial-echo upper-cases every byte until a newline: 20000 of them pass a
+    # 1024-byte FIFO only if the input waits for the guest and loses nothing.
+    text = "".join(chr(ord("a") + i % 26) for i in range(20000))
+    out = os.path.join(tmp, "echo")
+    with open(out, "w") as f:
+        p = subprocess.run([SNVMM, "--raw", f"{BIN}/serial-echo.bin"], input=text + "\n",
+                           stdout=f, stderr=subprocess.STDOUT, text=True, timeout=60)
+    got = open(out).read()
+    check("20000 bytes through the FIFO arrive whole and in order",
+          p.returncode == 0 and text.upper() in got,
+          f"status {p.returncode}, {len(got)} bytes back")
+
+
+def main():
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    with tempfile.TemporaryDirectory() as tmp:
+        closed_fds(tmp)
+        escape_and_signals()
+        big_input(tmp)
+    print(f"console: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
