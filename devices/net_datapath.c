@@ -156,6 +156,17 @@ static void set_device_status(struct net_dp *dp, uint32_t v)
 	snring_store_release(&dp->cfg->device_status, snring_cpu_to_le32(v));
 }
 
+/* Reset: nothing is in flight on TX once the pending batch is dropped. */
+static void device_reset(struct net_dp *dp)
+{
+	dp->running = false;
+	dp->tx_npend = dp->tx_ipend = 0;
+	dp->tx_unarmed = false; /* fresh rings start armed */
+	dp->poll_until_ns = 0;
+	snring_region_init(dp->region, dp->region_size, &dp->rcfg);
+	set_device_status(dp, 0);
+}
+
 /* snnet.h's handshake, on any doorbell: the driver's status is read exactly once. */
 static void handshake(struct net_dp *dp)
 {
@@ -163,13 +174,7 @@ static void handshake(struct net_dp *dp)
 	uint32_t gf;
 
 	if (dp->running && status == 0) {
-		/* Reset: nothing is in flight on TX once the pending batch is dropped. */
-		dp->running = false;
-		dp->tx_npend = dp->tx_ipend = 0;
-		dp->tx_unarmed = false; /* fresh rings start armed */
-		dp->poll_until_ns = 0;
-		snring_region_init(dp->region, dp->region_size, &dp->rcfg);
-		set_device_status(dp, 0);
+		device_reset(dp);
 		return;
 	}
 	if (dp->running || status != SNNET_STATUS_DRIVER_OK)
@@ -196,7 +201,17 @@ static void handshake(struct net_dp *dp)
 		route_irq(dp);
 	dp->running = true;
 	dp->tx_blocked = dp->rx_wait_buf = false;
-	set_device_status(dp, SNNET_DEVICE_RUNNING);
+	/*
+	 * A driver that gave up waiting for RUNNING (a start slower than its
+	 * timeout) has reset meanwhile, and on reading device_status 0 freed the
+	 * buffers it had posted: look at its status again before touching the
+	 * rings. Sequentially consistent store and load, paired with the
+	 * driver's full fence between writing status 0 and reading ours: one of
+	 * the two sees the other's write.
+	 */
+	snring_store_sc(&dp->cfg->device_status, snring_cpu_to_le32(SNNET_DEVICE_RUNNING));
+	if (snring_le32_to_cpu(snring_load_sc(&dp->cfg->status)) != SNNET_STATUS_DRIVER_OK)
+		device_reset(dp);
 }
 
 /* The window after work in which TX stays unarmed: busy-polled or slept through. */

@@ -78,6 +78,13 @@ static int snnet_reset_device(struct snnet_priv *p)
 	int err;
 
 	snnet_set_status(p, 0);
+	/*
+	 * Status 0 is visible before we read the device's: pairs with the
+	 * device's re-read of our status after it says RUNNING, so a start that
+	 * timed out can never see 0 here, free its buffers, and have the device
+	 * go on running on them.
+	 */
+	smp_mb();
 	snnet_doorbell(p, SNNET_DOORBELL_TX);
 	err = read_poll_timeout(snnet_device_status, st, st == 0, SNNET_HANDSHAKE_POLL_US,
 				SNNET_HANDSHAKE_TIMEOUT_US, false, p);
@@ -180,18 +187,19 @@ static void snnet_setup_netdev(struct snnet_priv *p)
 
 /*
  * Indirect tables are kmalloc'd (physically contiguous: one guest-physical
- * range each) and freed by a devm action that keeps the RX ones when a reset
- * failed: a device still running would read them to find where to write.
+ * range each) and freed by a devm action that keeps them when a reset failed:
+ * a device still running would read them to find where to read and write.
  */
 static void snnet_free_tables(void *data)
 {
 	struct snnet_priv *p = data;
 	u32 i;
 
+	if (p->wedged)
+		return;
 	for (i = 0; i < p->geo.queue_size; i++) {
 		kfree(p->tx_slots[i].table);
-		if (!p->wedged)
-			kfree(p->rx_slots[i].table);
+		kfree(p->rx_slots[i].table);
 	}
 }
 
@@ -228,16 +236,19 @@ static int snnet_alloc_queues(struct snnet_priv *p)
 	return 0;
 }
 
-/* Stops the device and frees what it held; on a failed reset RX buffers are leaked, not freed. */
+/*
+ * Stops the device and frees what it held. A device that did not answer the
+ * reset may still write into posted RX buffers and read posted TX frames
+ * (which would put whatever reuses that memory on the wire): both are leaked.
+ */
 static void snnet_stop_device(struct snnet_priv *p)
 {
 	if (snnet_reset_device(p)) {
-		/* It may still write into posted RX buffers; it only ever reads TX skbs. */
 		p->wedged = true;
-		dev_err(p->dev, "device did not stop: leaking RX buffers, no restart\n");
-	} else {
-		snnet_rx_free_all(p);
+		dev_err(p->dev, "device did not stop: leaking its buffers, no restart\n");
+		return;
 	}
+	snnet_rx_free_all(p);
 	snnet_tx_drop_all(p);
 }
 
@@ -368,10 +379,20 @@ static int snnet_poll(struct napi_struct *napi, int budget)
 	snnet_tx_poll(p, budget);
 	if (budget)
 		done = snnet_rx_poll(p, budget);
-	if (done < budget && napi_complete_done(napi, done) && snnet_rearm(p)) {
+	if (done >= budget)
+		return done;
+	/*
+	 * Re-armed while NAPI is still ours: once napi_complete_done() returns,
+	 * an interrupt on another vCPU (or tx_timer, refill_work) can start the
+	 * next poll there, and the re-arm writes the rings' driver state. An
+	 * interrupt that lands between arming and completing finds NAPI still
+	 * scheduled, and napi_complete_done() then schedules it again.
+	 */
+	if (snnet_rearm(p)) {
 		snnet_stat_add(p, SNNET_G_RX, SNNET_NAPI_REPOLLS, 1);
-		napi_schedule(napi);
+		return budget; /* completions arrived meanwhile: poll again */
 	}
+	napi_complete_done(napi, done);
 	return done;
 }
 
@@ -477,12 +498,29 @@ static int snnet_remove(struct platform_device *pdev)
 	return 0;
 }
 
+/*
+ * Reboot, poweroff and kexec: a device left running would go on writing into
+ * RX buffers that the next kernel owns. Closing the link resets it (ndo_stop);
+ * detaching keeps it from being opened again.
+ */
+static void snnet_shutdown(struct platform_device *pdev)
+{
+	struct snnet_priv *p = platform_get_drvdata(pdev);
+
+	rtnl_lock();
+	netif_device_detach(p->ndev);
+	if (netif_running(p->ndev))
+		dev_close(p->ndev);
+	rtnl_unlock();
+}
+
 static const struct acpi_device_id snnet_acpi_ids[] = {{SNNET_ACPI_HID, 0}, {}};
 MODULE_DEVICE_TABLE(acpi, snnet_acpi_ids);
 
 static struct platform_driver snnet_driver = {
     .probe = snnet_probe,
     .remove = snnet_remove,
+    .shutdown = snnet_shutdown,
     .driver =
 	{
 	    .name = SNNET_DRV_NAME,

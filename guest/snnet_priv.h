@@ -131,7 +131,7 @@ struct snnet_priv {
 	u32 rx_buf_len;	 /* bytes in one RX buffer, vnet header included */
 	u32 rx_truesize; /* small buffers: fragment size */
 	bool big;	 /* RX buffers are indirect page tables (GUEST_TSO) */
-	bool wedged;	 /* a reset timed out: the device may still write RX buffers */
+	bool wedged;	 /* a reset timed out: the device may still use its buffers */
 	unsigned long flags;
 
 	struct snring_drv tx;

@@ -31,9 +31,13 @@
  *           buffers, then status = SNNET_STATUS_DRIVER_OK and rings both doorbells.
  *   device: on any doorbell, reads status once; DRIVER_OK while stopped →
  *           reads guest_features once, rejects bits it did not offer, sets up
- *           the tap offloads and queues, device_status = SNNET_DEVICE_RUNNING;
+ *           the tap offloads and queues, device_status = SNNET_DEVICE_RUNNING,
+ *           then (full fence) reads status again and resets at once if the
+ *           driver gave up meanwhile (a start slower than the driver's wait);
  *           0 while running → drops in-flight work, re-initialises the ring
  *           region (indices back to 0), device_status = 0.
+ *   driver reset: status = 0, full fence, doorbell, wait for device_status ==
+ *           0; only then are posted buffers its own again.
  * Each field has exactly one writer (marked below).
  */
 #ifndef SNNET_H

@@ -332,6 +332,55 @@ static void rx_one(struct fake_guest *g, uint16_t id)
 }
 
 /*
+ * A start slower than the driver's wait: the driver gives up (status 0) while
+ * the device is between reading DRIVER_OK and saying RUNNING, and frees the
+ * buffers it posted as soon as it reads device_status 0. The device must look
+ * again and reset before it touches them. The route_irq callback plays the
+ * driver: it runs in the middle of the device's start.
+ */
+static int abandon_start(void *ctx)
+{
+	struct fake_guest *g = ctx;
+
+	__atomic_store_n(&g->cfg->status, 0, __ATOMIC_SEQ_CST);
+	CHECK_EQ(fg_device_status(g), 0);
+	g->dp.p.route_irq = NULL; /* the next start is an ordinary one */
+	return 1;
+}
+
+static void test_start_abandoned(void)
+{
+	struct fake_guest g;
+	uint8_t f[60 + 12];
+	struct snring_done d;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	g.dp.p.route_irq = abandon_start;
+	g.dp.p.cb_ctx = &g;
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
+	(void)snring_drv_flush(&g.q[1]);
+	make_frame(f, sizeof(f), 3);
+	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK(!g.dp.running);
+	CHECK_EQ(g.dp.c.rx_packets, 0);
+	static const uint8_t zero[sizeof(f)];
+	CHECK(memcmp(fg_ptr(&g, buf_gpa(1), sizeof(f)), zero, sizeof(f)) == 0); /* not written */
+
+	/* A later start works as usual and gets the frame. */
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
+	(void)snring_drv_flush(&g.q[1]);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), SNNET_DEVICE_RUNNING);
+	CHECK_EQ(reclaim_all(&g, 1, &d, 1), 1);
+	CHECK_EQ(d.len, sizeof(f));
+	fg_destroy(&g);
+}
+
+/*
  * The interrupt's route is set at each start, and with route_each_irq (a guest
  * with several CPUs) again before each interrupt; irq_msi says what it is.
  */
@@ -818,6 +867,7 @@ int main(void)
 	test_rx();
 	test_tx_quiet();
 	test_route_irq();
+	test_start_abandoned();
 	test_hostile();
 	test_threads(0, 0);
 	test_threads(50, 0);
