@@ -16,6 +16,11 @@ SAN           := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 KREL := $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | tr ',' '\n' | \
           sed -n 's/^ *linux-headers-\([0-9][^ ]*-amd64\).*/\1/p' | head -n1)
 KDIR           := /usr/src/linux-headers-$(KREL)
+# Rewritten only when the release changes (an upgrade of linux-headers-amd64): what is built
+# for one kernel (its image in build/debian, snnet.ko, the initramfs) depends on it.
+KREL_STAMP     := $(BUILD)/debian/release
+$(shell mkdir -p $(BUILD)/debian && { [ "$$(cat $(KREL_STAMP) 2>/dev/null)" = "$(KREL)" ] || \
+          echo "$(KREL)" >$(KREL_STAMP); })
 DEBIAN_BZIMAGE := $(BUILD)/debian/boot/vmlinuz-$(KREL)
 DEBIAN_VMLINUX := $(BUILD)/debian/vmlinux
 
@@ -30,10 +35,12 @@ TSAN_SRCS  := $(sort $(wildcard tests/unit/tsan_*.c))
 TSAN_BINS  := $(TSAN_SRCS:tests/unit/%.c=$(BUILD)/tsan/%) $(BUILD)/tsan/test_net
 
 # Debian packages the build, the tests, the benchmarks and the rig need (ping and nc: the host's
-# side of the network tests on a VMX/SVM host; the rig's L1 has busybox's).
-DEB_PKGS := gcc make libc6-dev libelf-dev clang libclang-rt-14-dev llvm linux-headers-amd64 \
-            busybox-static cpio gzip xz-utils zstd qemu-system-x86 iperf3 iproute2 \
-            acpica-tools ethtool linux-perf kmod iputils-ping netcat-openbsd
+# side of the network tests on a VMX/SVM host; the rig's L1 has busybox's; procps: sysctl in
+# the micro-guests' network setup). Priority "optional" ones are missing from a minimal Debian.
+DEB_PKGS := gcc make libc6-dev libelf-dev clang clang-format libclang-rt-14-dev llvm \
+            linux-headers-amd64 busybox-static cpio gzip xz-utils zstd qemu-system-x86 iperf3 \
+            iproute2 acpica-tools ethtool linux-perf kmod iputils-ping netcat-openbsd python3 \
+            procps
 
 .SECONDARY:
 .PHONY: all deps run check check-unit check-tsan check-guests check-e2e bench clean format \
@@ -98,8 +105,11 @@ check: deps
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guest/')
 
+# No file list (git missing, or refusing the checkout) is a failure, not a pass on empty stdin.
 format-check:
-	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' | grep -v '^guest/') 
+	@files=$$(git ls-files '*.c' '*.h' | grep -v '^guest/') && [ -n "$$files" ] || \
+		{ echo "format-check: git ls-files gave no sources" >&2; exit 1; }; \
+	clang-format --dry-run -Werror $$files
 
 clean:
 	rm -rf $(BUILD) snvmm
@@ -109,4 +119,4 @@ check-fragments::
 	@true
 include $(sort $(wildcard ring/*.mk guest/*.mk initramfs/*.mk tests/*/*.mk))
 
--include $(VMM_OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(VMM_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TSAN_BINS:=.d)

@@ -10,8 +10,10 @@ GUEST_SRCS := $(wildcard guest/*.c guest/*.h) guest/Kbuild ring/snnet.h ring/snr
 
 all: $(GUEST_KO)
 
-# Kbuild tracks its own dependencies; this rule only decides whether to ask it.
-$(GUEST_KO): $(GUEST_SRCS)
+# Kbuild tracks its own dependencies; this rule only decides whether to ask it. A new kernel
+# release (KREL_STAMP) starts from clean, so nothing built for the old one is kept.
+$(GUEST_KO): $(GUEST_SRCS) $(KREL_STAMP)
+	@[ -f $@ ] && [ $(KREL_STAMP) -nt $@ ] && $(MAKE) -C guest clean || true
 	$(MAKE) -C guest modules
 
 guest-module:

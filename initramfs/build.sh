@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Builds the guest initramfs: Debian's static busybox, our /init, pvpanic modules for the guest
-# kernel in build/debian, guest/snnet.ko when it has been built, and the network test tools:
+# kernel in build/debian, guest/snnet.ko, and the network test tools:
 # iperf3 and ethtool (Debian's, with the libraries they load) and build/e2e/netcheck (static).
 # Reproducible: fixed file order, owners and times, and gzip without a name or time stamp.
 # Usage: initramfs/build.sh [OUTPUT]   (default initramfs/initramfs.cpio.gz)
@@ -30,9 +30,11 @@ done
 install -m 0755 "$root/initramfs/init" "$stage/init"
 cp "$mods/drivers/misc/pvpanic/pvpanic.ko" "$mods/drivers/misc/pvpanic/pvpanic-mmio.ko" \
 	"$stage/lib/modules/"
-if [ -f "$root/guest/snnet.ko" ]; then
-	cp "$root/guest/snnet.ko" "$stage/lib/modules/"
-fi
+# Without the driver or the tools the guest would boot fine and fail later, far from the cause.
+for f in "$root/guest/snnet.ko" /usr/bin/iperf3 /usr/sbin/ethtool "$root/build/e2e/netcheck"; do
+	[ -f "$f" ] || { echo "initramfs: $f is missing (make deps; make)" >&2; exit 1; }
+done
+cp "$root/guest/snnet.ko" "$stage/lib/modules/"
 
 # Copies a dynamically linked program and every library it loads to the same paths in the
 # image. ldd does not list libgcc_s, which glibc dlopens for pthread_cancel (iperf3 uses it).
@@ -48,16 +50,10 @@ copy_prog() {
 	done
 }
 for prog in /usr/bin/iperf3 /usr/sbin/ethtool; do
-	if [ -x "$prog" ]; then
-		copy_prog "$prog"
-	else
-		echo "initramfs: warning: no $prog (install iperf3 and ethtool)" >&2
-	fi
+	copy_prog "$prog"
 done
-if [ -x "$root/build/e2e/netcheck" ]; then
-	mkdir -p "$stage/usr/bin"
-	cp "$root/build/e2e/netcheck" "$stage/usr/bin/netcheck"
-fi
+mkdir -p "$stage/usr/bin"
+cp "$root/build/e2e/netcheck" "$stage/usr/bin/netcheck"
 echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
 echo "root:x:0:" >"$stage/etc/group"
 # The kernel opens /dev/console for PID 1's stdio before /init can mount devtmpfs.

@@ -34,6 +34,8 @@ if ! apt-get download -q "linux-image-$rel" >apt.log 2>&1; then
 		exit 1
 	fi
 fi
+# Another release's kernel goes (headers upgraded): scripts take the one vmlinuz-* there is.
+rm -rf "$out/boot" "$out/lib" "$out/usr" "$out/etc" "$out/vmlinux"
 dpkg-deb -x linux-image-"$rel"_*.deb "$out"
 
 # The ELF vmlinux for the PVH boot path, extracted from the bzImage's payload.
