@@ -61,13 +61,17 @@ static int net_route_irq(void *ctx)
 	struct net *n = ctx;
 	int r = vm_irq_route_as_msi(n->vm, n->gsi);
 
-	if (r < 0 && !n->route_warned) {
+	if (r >= 0)
+		return r;
+	if (!n->route_warned) {
 		n->route_warned = true;
-		fprintf(stderr,
-			"snvmm: net '%s': routing GSI %u as an MSI: %s; it stays an IOAPIC pin\n",
-			n->tap_name, n->gsi, strerror(-r));
+		fprintf(
+		    stderr,
+		    "snvmm: net '%s': routing GSI %u as an MSI: %s; its route stays as it was\n",
+		    n->tap_name, n->gsi, strerror(-r));
 	}
-	return r;
+	/* The route KVM still has, so that irq_msi says how interrupts really go. */
+	return vm_irq_route_is_msi(n->vm, n->gsi);
 }
 
 static void net_destroy(void *state)

@@ -160,6 +160,7 @@ static void set_device_status(struct net_dp *dp, uint32_t v)
 static void device_reset(struct net_dp *dp)
 {
 	dp->running = false;
+	counter_add(&dp->c.tx_discarded, dp->tx_npend - dp->tx_ipend);
 	dp->tx_npend = dp->tx_ipend = 0;
 	dp->tx_unarmed = false; /* fresh rings start armed */
 	dp->poll_until_ns = 0;
@@ -317,6 +318,8 @@ static void tap_gone(struct net_dp *dp)
 		return;
 	dp->tap_gone = true;
 	dp->tx_blocked = false; /* no EPOLLOUT will come: what waits fails now, counted */
+	if (dp->tx_ipend < dp->tx_npend)
+		dp->more = true; /* gone mid-RX, after TX ran: fail the rest next round */
 	fprintf(stderr,
 		"snvmm: net '%s': the tap is gone (deleted on the host?); its frames are "
 		"dropped from now on\n",
@@ -357,6 +360,8 @@ static void tx_send(struct net_dp *dp)
 		}
 		dp->tx_ipend++;
 	}
+	/* Left only when the queue broke mid-batch: those frames never leave. */
+	counter_add(&dp->c.tx_discarded, dp->tx_npend - dp->tx_ipend);
 	dp->tx_npend = dp->tx_ipend = 0;
 }
 
@@ -383,6 +388,13 @@ static void tx_process(struct net_dp *dp)
 				continue;
 			if (n == 0)
 				dp->tx_unarmed = false;
+			/*
+			 * A bad avail (counted by the ring) may come after the kick was
+			 * withdrawn (quiet): arm it again, or a guest that then posts
+			 * correctly would never be heard.
+			 */
+			if (n < 0 && !snring_dev_broken(q) && snring_dev_want_kick(q) > 0)
+				dp->more = true;
 			if (n <= 0)
 				break; /* empty and re-armed, or a protocol error */
 			dp->tx_npend = (uint32_t)n;
@@ -588,7 +600,9 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_TX]))
 		dp->tx_unarmed = false;
 	dp->polling = dp->running && t < dp->poll_until_ns;
-	n = wait_events(dp, ev, 4, more || (dp->tx_unarmed && !dp->polling), t, timeout_ms);
+	/* Unarmed TX is looked at without sleeping, unless it waits for the tap (EPOLLOUT). */
+	n = wait_events(dp, ev, 4, more || (dp->tx_unarmed && !dp->polling && !dp->tx_blocked), t,
+			timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	dp->more = false;
@@ -689,6 +703,7 @@ void net_dp_stats(const struct net_dp *dp, struct stats_writer *w)
 	stats_u64(w, "batches", b);
 	stats_u64(w, "avg_batch", b ? pk / b : 0);
 	stats_u64(w, "drops", counter_read(&c->drops));
+	stats_u64(w, "tx_discarded", counter_read(&c->tx_discarded));
 	stats_u64(w, "rx_no_buffer", counter_read(&c->rx_no_buffer));
 	stats_u64(w, "rx_too_big", counter_read(&c->rx_too_big));
 	stats_u64(w, "protocol_errors", counter_read(&c->protocol_errors));

@@ -22,10 +22,11 @@ struct stats_writer;
 struct net_counters {
 	uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes; /* frames, without vnet header */
 	uint64_t kicks, interrupts, batches, drops, rx_no_buffer, protocol_errors, broken;
-	uint64_t rx_too_big;  /* frames longer than the RX buffer they met: dropped */
-	uint64_t syscalls;    /* made by the worker: what the benchmark divides by packets */
-	uint64_t poll_rounds; /* rounds in a poll or defer window that found nothing */
-	uint64_t irq_msi;     /* 1 while the interrupt goes as an MSI (vm_irq_route_as_msi) */
+	uint64_t rx_too_big;   /* frames longer than the RX buffer they met: dropped */
+	uint64_t tx_discarded; /* TX frames taken but never sent: the guest reset or broke TX */
+	uint64_t syscalls;     /* made by the worker: what the benchmark divides by packets */
+	uint64_t poll_rounds;  /* rounds in a poll or defer window that found nothing */
+	uint64_t irq_msi;      /* 1 while the interrupt goes as an MSI (vm_irq_route_as_msi) */
 };
 
 struct net_dp_params {

@@ -285,6 +285,18 @@ static bool msi_route_same(const struct irq_route_msi *a, const struct irq_route
 	return a->on == b->on && a->address_lo == b->address_lo && a->data == b->data;
 }
 
+bool vm_irq_route_is_msi(struct vm *vm, uint32_t gsi)
+{
+	bool on;
+
+	if (gsi >= IOAPIC_NUM_PINS)
+		return false;
+	pthread_mutex_lock(&vm->route_lock);
+	on = vm->msi_routes[gsi].on;
+	pthread_mutex_unlock(&vm->route_lock);
+	return on;
+}
+
 int vm_irq_route_as_msi(struct vm *vm, uint32_t gsi)
 {
 	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_IOAPIC};

@@ -115,6 +115,8 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
  * Returns 1 for an MSI route, 0 for the IOAPIC, -errno when KVM refused.
  */
 int vm_irq_route_as_msi(struct vm *vm, uint32_t gsi);
+/* Whether KVM's route for gsi is an MSI now (what the last successful call installed). */
+bool vm_irq_route_is_msi(struct vm *vm, uint32_t gsi);
 
 /* Records how the run ended (first caller wins) and wakes the main thread. */
 void vm_request_end(struct vm *vm, enum vm_end why);

@@ -856,6 +856,107 @@ static void test_defer_min(void)
 	fg_destroy(&g);
 }
 
+/*
+ * A defer window that ends while the tap is full: the worker waits for the tap
+ * to take frames again (EPOLLOUT), not in a loop of zero-timeout polls.
+ */
+static void test_defer_blocked(void)
+{
+	struct fake_guest g;
+	struct snring_done d[64];
+	uint8_t got[2048];
+	int small = 1;
+	const unsigned N = 32;
+	uint64_t t0, sent = 0, done = 0;
+
+	window_start(&g, 0, 1000);
+	g.dp.p.defer_min = 1;
+	window_send_kicked(&g, 0, 1); /* a window opens: the kick stays unarmed */
+	CHECK(g.dp.tx_unarmed);
+	CHECK_EQ(reclaim_all(&g, 0, d, 64), 1);
+	setsockopt(g.tap[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	for (unsigned i = 1; i <= N; i++) {
+		make_frame(fg_ptr(&g, buf_gpa(i), 1500), 1500, i);
+		CHECK_EQ(post(&g, 0, buf_gpa(i), 1500, (uint16_t)i, 0), 0);
+	}
+	CHECK(!snring_drv_flush(&g.q[0])); /* unarmed: no kick */
+	CHECK_EQ(net_dp_poll(&g.dp, 50), 0);
+	CHECK(g.dp.tx_blocked);
+	CHECK(g.dp.tx_unarmed);
+	usleep(3000); /* the 1 ms window is over */
+	t0 = mono_ns();
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(net_dp_poll(&g.dp, 20), 0);
+	CHECK(mono_ns() - t0 >= 90 * 1000000ull); /* five 20 ms waits, not five returns */
+	/* The host reads again: the rest goes out. */
+	for (unsigned rounds = 0; sent < N && rounds < 1000; rounds++) {
+		while (recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT) == 1500)
+			sent++;
+		CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+		done += (uint64_t)reclaim_all(&g, 0, d, 64);
+	}
+	CHECK_EQ(sent, N);
+	CHECK_EQ(done + (uint64_t)reclaim_all(&g, 0, d, 64), N);
+	fg_destroy(&g);
+}
+
+/* TX frames the worker took but had not sent when the guest reset: counted, not lost. */
+static void test_reset_discards(void)
+{
+	struct fake_guest g;
+	int small = 1;
+	const unsigned N = 64;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	setsockopt(g.tap[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	for (unsigned i = 0; i < N; i++) {
+		make_frame(fg_ptr(&g, buf_gpa(i), 1500), 1500, i);
+		CHECK_EQ(post(&g, 0, buf_gpa(i), 1500, (uint16_t)i, 0), 0);
+	}
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK(g.dp.tx_blocked);
+	CHECK(g.dp.c.tx_packets < N);
+	__atomic_store_n(&g.cfg->status, 0, __ATOMIC_SEQ_CST);
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK_EQ(g.dp.c.tx_packets + g.dp.c.tx_discarded, N);
+	CHECK_EQ(g.dp.c.drops, 0);
+	fg_destroy(&g);
+}
+
+/*
+ * A round woken for RX withdraws the TX kick (quiet), then finds a bad TX
+ * avail: the kick must be armed again, so the guest's next good post kicks.
+ */
+static void test_quiet_bad_avail(void)
+{
+	struct fake_guest g;
+	uint8_t f[60 + 12];
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
+	flush_kick(&g, 1);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	__atomic_store_n(&g.q[0].mine->avail, htole32(1000), __ATOMIC_RELEASE);
+	make_frame(f, sizeof(f), 4);
+	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(g.dp.c.rx_packets, 1);
+	CHECK(g.dp.c.protocol_errors > 0);
+	CHECK(!snring_dev_broken(&g.dp.q[SNRING_QUEUE_TX]));
+	/* The guest puts avail right and posts as usual: that post asks for a kick. */
+	__atomic_store_n(&g.q[0].mine->avail, htole32(g.q[0].avail_pub), __ATOMIC_RELEASE);
+	make_frame(fg_ptr(&g, buf_gpa(2), sizeof(f)), sizeof(f), 5);
+	CHECK_EQ(post(&g, 0, buf_gpa(2), sizeof(f), 0, 0), 0);
+	CHECK(snring_drv_flush(&g.q[0]));
+	fg_destroy(&g);
+}
+
 int main(void)
 {
 	test_layout();
@@ -864,6 +965,9 @@ int main(void)
 	test_busy_poll();
 	test_defer();
 	test_defer_min();
+	test_defer_blocked();
+	test_reset_discards();
+	test_quiet_bad_avail();
 	test_rx();
 	test_tx_quiet();
 	test_route_irq();
