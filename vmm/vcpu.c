@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "vcpu.h"
 #include "boot.h"
+#include "cpuid.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -219,39 +220,17 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-/*
- * CPUID is what KVM supports, plus what a PC's firmware would say about this
- * vCPU's place in the machine, plus the two bits a guest needs to take the
- * fast paths: "hypervisor present" (kvmclock, PV features) and the TSC-deadline
- * LAPIC timer (no timer calibration against a PIT we don't let it use).
- */
+/* The CPUID of cpuid.c, which says why: KVM's, shaped into this VM's topology. */
 static int vcpu_set_cpuid(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	size_t bytes = sizeof(*vm->cpuid) + vm->cpuid->nent * sizeof(vm->cpuid->entries[0]);
-	struct kvm_cpuid2 *c = malloc(bytes);
+	struct kvm_cpuid2 *c =
+	    calloc(1, sizeof(*c) + (vm->cpuid->nent + CPUID_EXTRA_ENTRIES) * sizeof(c->entries[0]));
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, vm->cpuid, bytes);
 	bool tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 
-	for (uint32_t i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-		switch (e->function) {
-		case 1:
-			e->ebx = (e->ebx & 0x0000ffffu) | (v->id << 24) | (vm->ncpus << 16);
-			e->ecx |= 1u << 31; /* hypervisor */
-			if (tsc_deadline)
-				e->ecx |= 1u << 24;
-			if (vm->ncpus > 1)
-				e->edx |= 1u << 28; /* HTT: the count in EBX[23:16] is valid */
-			break;
-		case 0xb:
-		case 0x1f:
-			e->edx = v->id; /* x2APIC ID */
-			break;
-		}
-	}
+	cpuid_shape(vm->cpuid, vm->ncpus, v->id, tsc_deadline, c);
 	int r = 0;
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
 		r = -errno;
@@ -259,6 +238,41 @@ static int vcpu_set_cpuid(struct vcpu *v)
 	}
 	free(c);
 	return r;
+}
+
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MISC_ENABLE_FAST_STR (1ull << 0)
+#define MSR_MTRR_DEF_TYPE    0x2ff
+#define MTRR_DEF_ENABLE_WB   ((1ull << 11) | 6) /* MTRRs on, memory write-back by default */
+
+/*
+ * What firmware sets before a kernel runs, which KVM's reset state lacks:
+ * MTRRs enabled with write-back as the default type (with MTRRs off, Linux
+ * also turns PAT off, and write-combining mappings become uncached), and
+ * fast string operations (without them, Intel guests drop ERMS and take the
+ * slow memcpy and clear_page). A KVM that refuses either keeps its own: the
+ * guest runs, only slower, so it is said once and not fatal.
+ */
+static void vcpu_set_msrs(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[2];
+	} m = {.h.nmsrs = 1, .e[0].index = MSR_IA32_MISC_ENABLE};
+	static bool warned;
+
+	if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
+		m.e[0].data = 0;
+	m.e[0].data |= MISC_ENABLE_FAST_STR;
+	m.e[1] = (struct kvm_msr_entry){.index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_ENABLE_WB};
+	m.h.nmsrs = 2;
+	int r = ioctl(v->fd, KVM_SET_MSRS, &m);
+	if (r != 2 && !warned) {
+		warned = true;
+		fprintf(stderr,
+			"snvmm: vcpu%u: KVM took %d of 2 boot MSRs (MISC_ENABLE, MTRRdefType)\n",
+			v->id, r);
+	}
 }
 
 static void seg_from_boot(struct kvm_segment *k, const struct boot_seg *b)
@@ -341,6 +355,7 @@ int vcpus_create(struct vm *vm)
 		int r = vcpu_set_cpuid(v);
 		if (r)
 			return r;
+		vcpu_set_msrs(v);
 	}
 	return 0;
 }

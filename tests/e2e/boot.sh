@@ -12,6 +12,7 @@ elf=build/debian/vmlinux
 initrd=initramfs/initramfs.cpio.gz
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP # the EXIT trap then runs in dash and busybox too
 pass=0
 fail=0
 
@@ -83,9 +84,22 @@ tr -d '\r' <"$tmp/stdin.raw" >"$tmp/stdin.out"
 	has_line stdin hello-from-stdin
 result $? "interactive shell driven through stdin" "want status 0 and a 'hello-from-stdin' line"
 
-boot cpus --cpus 2 --initrd "$initrd" --append 'snvmm.run="uname -r; nproc"' "$k"
+t=/sys/devices/system/cpu
+boot cpus --cpus 2 --initrd "$initrd" --append "snvmm.run=\"uname -r; nproc; echo \
+siblings \$(cat $t/cpu0/topology/thread_siblings_list $t/cpu1/topology/thread_siblings_list); \
+echo mtrr-off \$(dmesg | grep -c 'MTRRs[ ]disabled')\"" "$k"
 [ "$status" = 0 ] && has_line cpus "$rel" && has_line cpus 2 && has_line cpus 'snvmm-run: exit=0'
 result $? "--cpus 2: nproc prints 2 (quoted command with spaces)" "want '$rel' and '2'"
+# CPUID describes one package of single-thread cores (vmm/cpuid.c): no CPU is another's
+# hyperthread, as the host's own cache leaves would have made them.
+has_line cpus 'siblings 0 1'
+result $? "--cpus 2: each vCPU is a core of its own (thread siblings 0 and 1)" \
+	"want 'siblings 0 1', got '$(grep '^siblings' "$tmp/cpus.out")'"
+# MTRRs on, write-back by default (vcpu.c's boot MSRs): otherwise Linux turns PAT off too.
+# ([ ] keeps the pattern from matching itself in the command line dmesg also prints.)
+has_line cpus 'mtrr-off 0'
+result $? "--cpus 2: MTRRs enabled, so PAT is on (no 'MTRRs disabled' in dmesg)" \
+	"got '$(grep '^mtrr-off' "$tmp/cpus.out")'"
 
 boot memory --memory 5120 --initrd "$initrd" \
 	--append 'snvmm.run="grep MemTotal /proc/meminfo"' "$k"
