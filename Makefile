@@ -81,11 +81,14 @@ deps:
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Each test binary gets a bound: one that hangs (a lost wake-up, a loop that never ends) fails
+# with timeout's status 124 instead of holding make check.
+UNIT_TIMEOUT := 600
 check-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; timeout $(UNIT_TIMEOUT) $$t; done
 
 check-tsan: $(TSAN_BINS)
-	@set -e; for t in $(TSAN_BINS); do echo "== $$t"; $$t; done
+	@set -e; for t in $(TSAN_BINS); do echo "== $$t"; timeout $(UNIT_TIMEOUT) $$t; done
 
 # The main job: install what is missing, build, boot the default guest on this terminal
 # (inside the nested rig when this host's /dev/kvm has no VMX/SVM).

@@ -17,7 +17,7 @@ $(RING_FUZZ): tests/fuzz/fuzz_ring.c ring/snring.h
 # The seed corpus stays read-only; what libFuzzer learns goes under build/.
 fuzz-ring: $(RING_FUZZ)
 	@mkdir -p $(BUILD)/fuzz/corpus-ring tests/fuzz/crashes
-	$(RING_FUZZ) -max_total_time=$(RING_FUZZ_SECS) -print_final_stats=1 \
+	$(RING_FUZZ) -max_total_time=$(RING_FUZZ_SECS) -timeout=10 -print_final_stats=1 \
 		-artifact_prefix=tests/fuzz/crashes/ $(BUILD)/fuzz/corpus-ring tests/fuzz/corpus/ring
 
 fuzz:: fuzz-ring

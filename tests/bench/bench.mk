@@ -26,7 +26,7 @@ $(BENCH_LINETS): tests/bench/linets.c
 
 # On a host whose /dev/kvm has VMX/SVM the benchmarks run right here, on real hardware
 # virtualization (the net ones in a network namespace of their own); elsewhere inside the rig.
-# There, a run whose L1 broke (rig.sh: 124 stopped or timed out, 125 no exit marker: an L1 oops,
+# There, a run whose L1 broke (rig.sh: 124 stopped, 125 no exit marker: an L1 oops,
 # say) has no figures for the VMMs it had not reached, and side-by-side ratios need them all
 # from one L1: measure everything again in a fresh rig, up to three times, saying so. A status
 # the benchmark script itself returned is final.

@@ -18,6 +18,7 @@ linets=build/bench/linets
 events=kvm:kvm_exit,kvm:kvm_userspace_exit,kvm:kvm_pio,kvm:kvm_mmio
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP # the EXIT trap then runs in dash and busybox too
 
 for f in ./snvmm "$initrd" "$k" "$linets"; do
 	[ -e "$f" ] || { echo "bench-boot: missing $f (make snvmm initramfs, rig --extras)"; exit 1; }

@@ -46,6 +46,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP # the EXIT trap then runs in dash and busybox too
 
 for f in ./snvmm "$initrd" "$k"; do
 	[ -e "$f" ] || { echo "bench-net: missing $f (make bench builds it)"; exit 1; }

@@ -18,10 +18,18 @@ done_() { echo "NET $1 rc=$2"; }
 snapshot() {
 	ethtool -S eth0 | sed -n "s/^ *\([a-z_]*\): \([0-9]*\)$/NETSTAT $1 \1 \2/p"
 }
+# ping_all ARGS...: ping whose status says every reply came (busybox ping exits 0 once any
+# did); its summary lines are printed either way.
+ping_all() {
+	pa_out=$(ping "$@")
+	pa_rc=$?
+	echo "$pa_out"
+	[ $pa_rc = 0 ] && echo "$pa_out" | grep -q ' 0% packet loss'
+}
 # ping_out COUNT; tcp_both: seeded data each way, checked on both ends.
 ping_out() {
 	step ping
-	ping -q -c "$1" -i 0.02 -W 5 $host
+	ping_all -q -c "$1" -i 0.02 -W 5 $host
 	done_ ping-out $?
 }
 tcp_both() {
@@ -38,7 +46,7 @@ if [ "$mode" = stress ]; then
 	step iperf
 	iperf3 -c $host -t 8 -f m --bidir -P 2
 	done_ iperf-bidir $?
-	ping -q -c 50 -i 0.02 -W 5 $host
+	ping_all -q -c 50 -i 0.02 -W 5 $host
 	done_ ping-after $?
 	sleep 1
 	snapshot only
@@ -54,7 +62,7 @@ if [ "$mode" = irqmove ]; then
 	for cpu in 0 1; do
 		irqs before-cpu$cpu
 		echo $((1 << cpu)) >/proc/irq/"$irq"/smp_affinity
-		ping -q -c 20 -i 0.02 -W 5 $host
+		ping_all -q -c 20 -i 0.02 -W 5 $host
 		done_ ping-cpu$cpu $?
 		irqs after-cpu$cpu
 	done
@@ -100,7 +108,7 @@ rc=$?
 done_ rmmod $rc
 insmod /lib/modules/snnet.ko && ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
 done_ insmod $?
-ping -q -c 20 -i 0.02 -W 5 $host
+ping_all -q -c 20 -i 0.02 -W 5 $host
 done_ ping-reload $?
 sleep 1
 snapshot second

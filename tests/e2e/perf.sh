@@ -19,6 +19,7 @@ tmp=$(mktemp -d)
 ns=snvmm-perf-$$
 ip=
 trap '[ -n "$ip" ] && $ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP # the EXIT trap then runs in dash and busybox too
 pass=0
 fail=0
 

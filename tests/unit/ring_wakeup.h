@@ -149,6 +149,8 @@ static void *wake_device(void *arg)
 		int n = snring_dev_dequeue_batch(&w->dev, b, 64);
 		if (n < 0) {
 			w->dev_errors++;
+			/* The driver would wait for completions that never come: stop it too. */
+			__atomic_store_n(&w->abort, 1, __ATOMIC_RELAXED);
 			break;
 		}
 		for (int i = 0; i < n; i++) {
