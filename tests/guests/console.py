@@ -44,6 +44,22 @@ def wait(p, secs):
         return None
 
 
+def wait_ready(p, secs=10):
+    """Waits until snvmm runs its guest: its serial-in thread exists (the terminal, if any, is
+    raw by then, and the stop signals are blocked). Fixed sleeps raced a slow start."""
+    end = time.time() + secs
+    while time.time() < end and p.poll() is None:
+        try:
+            for t in os.listdir(f"/proc/{p.pid}/task"):
+                with open(f"/proc/{p.pid}/task/{t}/comm") as f:
+                    if f.read().strip() == "serial-in":
+                        return True
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return False
+
+
 def closed_fds(tmp):
     out = os.path.join(tmp, "out")
     with open(out, "w") as f:
@@ -60,7 +76,7 @@ def closed_fds(tmp):
     p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/mute.bin"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                          preexec_fn=lambda: os.close(0))
-    time.sleep(0.5)
+    wait_ready(p)
     try:
         fd0 = os.readlink(f"/proc/{p.pid}/fd/0")
     except OSError as e:
@@ -91,10 +107,10 @@ def on_terminal(guest, typed, stdout):
     p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/{guest}.bin"], stdin=slave,
                          stdout=stdout, stderr=subprocess.DEVNULL)
     os.close(slave)
-    time.sleep(0.5)
+    wait_ready(p)
     for i in range(0, len(typed), 512):
         os.write(master, typed[i:i + 512])
-    time.sleep(0.5)
+    time.sleep(0.5)  # the typing reaches the FIFO (and fills it) before the escape comes
     os.write(master, b"\x01x")
     st = wait(p, 5)
     os.close(master)
@@ -114,7 +130,8 @@ def escape_and_signals():
     r, w = os.pipe()
     p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/chatter.bin"],
                          stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
-    time.sleep(1)
+    wait_ready(p)
+    time.sleep(0.3)  # long enough for the guest to fill the pipe and block on it
     p.send_signal(signal.SIGTERM)
     st = wait(p, 5)
     os.close(r)
