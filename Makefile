@@ -19,8 +19,10 @@ KDIR           := /usr/src/linux-headers-$(KREL)
 # Rewritten only when the release changes (an upgrade of linux-headers-amd64): what is built
 # for one kernel (its image in build/debian, snnet.ko, the initramfs) depends on it.
 KREL_STAMP     := $(BUILD)/debian/release
+ifneq ($(KREL),)
 $(shell mkdir -p $(BUILD)/debian && { [ "$$(cat $(KREL_STAMP) 2>/dev/null)" = "$(KREL)" ] || \
           echo "$(KREL)" >$(KREL_STAMP); })
+endif
 DEBIAN_BZIMAGE := $(BUILD)/debian/boot/vmlinuz-$(KREL)
 DEBIAN_VMLINUX := $(BUILD)/debian/vmlinux
 
@@ -58,18 +60,22 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
+# The test binaries' .d files make headers prerequisites too: only sources and objects are
+# handed to the compiler.
 $(BUILD)/unit/%: tests/unit/%.c $(ASAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(BUILD)/tsan/%: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=thread -Itests/unit -o $@ $< $(LDLIBS)
 
 # The NIC datapath test has a worker thread (plain and busy-polling): under TSan as well.
-$(BUILD)/tsan/test_net: tests/unit/test_net.c devices/net_datapath.c vmm/guest_mem.c vmm/stats.c
+# Several sources in one command leave gcc's .d with the last one's headers: these are listed.
+$(BUILD)/tsan/test_net: tests/unit/test_net.c devices/net_datapath.c vmm/guest_mem.c vmm/stats.c \
+                        $(wildcard tests/unit/*.h devices/*.h ring/*.h vmm/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=thread -Itests/unit -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -fsanitize=thread -Itests/unit -o $@ $(filter %.c,$^) $(LDLIBS)
 
 # Installs only what is missing, so a second run costs one dpkg query.
 deps:

@@ -391,10 +391,13 @@ static void tx_process(struct net_dp *dp)
 			/*
 			 * A bad avail (counted by the ring) may come after the kick was
 			 * withdrawn (quiet): arm it again, or a guest that then posts
-			 * correctly would never be heard.
+			 * correctly would never be heard, and look again next round (a
+			 * guest that kept it bad breaks its queue in as many rounds).
 			 */
-			if (n < 0 && !snring_dev_broken(q) && snring_dev_want_kick(q) > 0)
+			if (n < 0 && !snring_dev_broken(q)) {
+				snring_dev_arm(q);
 				dp->more = true;
+			}
 			if (n <= 0)
 				break; /* empty and re-armed, or a protocol error */
 			dp->tx_npend = (uint32_t)n;

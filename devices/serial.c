@@ -80,7 +80,7 @@ struct serial {
 	struct termios saved_tio;
 	pthread_t input_thread;
 	bool input_started;
-	uint64_t tx_bytes, rx_bytes;
+	uint64_t tx_bytes, rx_bytes, rx_overruns;
 };
 
 static uint32_t rx_count(const struct serial *s)
@@ -108,6 +108,18 @@ static void serial_update_irq(struct serial *s)
 		s->irq_level = level;
 		vm_irq_line(s->vm, SERIAL_COM1_IRQ, level);
 	}
+}
+
+/* The input thread waits for room (want_space): there is some now. Called with the lock held. */
+static void rx_room(struct serial *s)
+{
+	uint64_t one = 1;
+
+	if (!s->want_space)
+		return;
+	s->want_space = false;
+	if (write(s->space_fd, &one, sizeof(one)) < 0)
+		perror("snvmm: serial: space eventfd");
 }
 
 static void rx_push(struct serial *s, uint8_t c)
@@ -181,8 +193,10 @@ static bool serial_write(struct serial *s, unsigned reg, uint8_t v)
 		s->ier = v & 0x0f;
 		break;
 	case IIR_FCR:
-		if (v & FCR_CLEAR_RX)
+		if (v & FCR_CLEAR_RX) {
 			s->rx_tail = s->rx_head;
+			rx_room(s); /* Linux clears the FIFO at every open and close of the tty */
+		}
 		s->fcr = v & 0xc9;
 		break;
 	case LCR:
@@ -210,13 +224,7 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 			return s->dll;
 		if (rx_count(s)) {
 			v = s->rx[s->rx_tail++ & (RX_SIZE - 1)];
-			if (s->want_space) {
-				uint64_t one = 1;
-
-				s->want_space = false;
-				if (write(s->space_fd, &one, sizeof(one)) < 0)
-					perror("snvmm: serial: space eventfd");
-			}
+			rx_room(s);
 		}
 		return v;
 	case IER:
@@ -268,7 +276,9 @@ struct serial_input {
 
 /*
  * Appends what was read to the pending bytes, acting on the escape as it is
- * typed; returns false when the user asked to quit.
+ * typed; returns false when the user asked to quit. Only a terminal's input
+ * can find the buffer full (a pipe's waits unread): past it, keys typed into
+ * a guest that reads none are lost, as a UART overruns, and counted.
  */
 static bool serial_take_input(struct serial *s, struct serial_input *in, const uint8_t *buf,
 			      size_t n)
@@ -287,7 +297,10 @@ static bool serial_take_input(struct serial *s, struct serial_input *in, const u
 			in->escape = true;
 			continue;
 		}
-		in->pend[in->len++] = c;
+		if (in->len < PEND_SIZE)
+			in->pend[in->len++] = c;
+		else
+			counter_inc(&s->rx_overruns);
 	}
 	return true;
 }
@@ -312,6 +325,7 @@ static void *serial_input_thread(void *arg)
 {
 	struct serial *s = arg;
 	struct serial_input *in = calloc(1, sizeof(*in));
+	uint8_t buf[256];
 	uint64_t v;
 
 	if (!in) {
@@ -319,8 +333,12 @@ static void *serial_input_thread(void *arg)
 		return NULL;
 	}
 	while (!in->eof || in->len) {
-		/* Stdin is read only while the pending buffer can take a full read. */
-		bool room = !in->eof && in->len + 256 <= PEND_SIZE;
+		/*
+		 * A pipe or file is read only while the pending buffer can take a
+		 * full read, so nothing is lost; a terminal always, so the escape
+		 * is seen however much the user typed into a guest that reads none.
+		 */
+		bool room = !in->eof && (s->raw || in->len + sizeof(buf) <= PEND_SIZE);
 		struct pollfd fds[3] = {{.fd = s->stop_fd, .events = POLLIN},
 					{.fd = s->space_fd, .events = POLLIN},
 					{.fd = room ? s->in_fd : -1, .events = POLLIN}};
@@ -334,18 +352,13 @@ static void *serial_input_thread(void *arg)
 		if (fds[1].revents && read(s->space_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			break;
 		if (fds[2].revents) {
-			ssize_t n = read(s->in_fd, in->pend + in->len, 256);
+			ssize_t n = read(s->in_fd, buf, sizeof(buf));
 			if (n < 0 && errno != EINTR && errno != EAGAIN)
 				in->eof = true;
 			if (n == 0)
 				in->eof = true; /* the guest keeps running, it just hears no more */
-			if (n > 0) {
-				/* Escape handling compacts in place: it never writes ahead of
-				 * reading. */
-				uint8_t *at = in->pend + in->len;
-				if (!serial_take_input(s, in, at, (size_t)n))
-					break;
-			}
+			if (n > 0 && !serial_take_input(s, in, buf, (size_t)n))
+				break;
 		}
 		serial_deliver(s, in);
 	}
@@ -441,6 +454,7 @@ static void serial_stats(void *state, struct stats_writer *w)
 	struct serial *s = state;
 	stats_u64(w, "tx_bytes", counter_read(&s->tx_bytes));
 	stats_u64(w, "rx_bytes", counter_read(&s->rx_bytes));
+	stats_u64(w, "rx_overruns", counter_read(&s->rx_overruns));
 }
 
 const struct device_ops serial_device = {

@@ -880,6 +880,17 @@ static inline void snring_dev_quiet(struct snring_dev *q)
 }
 
 /*
+ * Asks for a kick at the next post without looking at avail (after a bad one,
+ * say, which the caller looks at again in its next round rather than counting
+ * it twice now). The caller must look again before it sleeps.
+ */
+static inline void snring_dev_arm(struct snring_dev *q)
+{
+	if (!q->broken)
+		snring_store_sc(&q->mine->kick_at, snring_cpu_to_le32(q->next));
+}
+
+/*
  * Before sleeping: asks for a kick at the next post, then re-checks. Returns
  * 0 when the caller may sleep (the next post will kick), >0 when descriptors
  * are waiting (consume them first), -EPROTO or -EIO.

@@ -7,7 +7,8 @@ Runs micro-guests under ./snvmm --raw on this host's /dev/kvm:
     (it read its end eventfd as console input and hung; wrote the console into --stats-json);
   - a guest that never reads, its FIFO full: Ctrl-A x typed on a terminal must still quit;
   - stdout a pipe nobody reads: Ctrl-A x and SIGTERM must still end the run;
-  - input far larger than the FIFO, through a pipe: every byte arrives, in order.
+  - input far larger than the FIFO, through a pipe: every byte arrives, in order; and what
+    waits on the host when the guest clears its FIFO still comes.
 Every run is bounded; a hang is a failure.
 """
 import json
@@ -121,6 +122,9 @@ def escape_and_signals():
     st = on_terminal("mute", b"z" * 3000, subprocess.DEVNULL)
     check("Ctrl-A x quits while the guest leaves a full FIFO unread (status 6)", st == 6,
           f"status {st}")
+    st = on_terminal("mute", b"z" * 9000, subprocess.DEVNULL)
+    check("Ctrl-A x quits after more typing than the FIFO and the host buffer hold (status 6)",
+          st == 6, f"status {st}")
     r, w = os.pipe()
     st = on_terminal("chatter", b"", w)
     os.close(r)
@@ -153,12 +157,30 @@ def big_input(tmp):
           f"status {p.returncode}, {len(got)} bytes back")
 
 
+def fifo_clear(tmp):
+    # The guest clears its FIFO while input waits on the host for room: that must still come
+    # (it waited for a read from the FIFO that a clear replaces).
+    out = os.path.join(tmp, "fifoclear")
+    with open(out, "w") as f:
+        try:
+            p = subprocess.run([SNVMM, "--raw", f"{BIN}/console/fifoclear.bin"],
+                               input="x" * 3000 + "\n", stdout=f, stderr=subprocess.STDOUT,
+                               text=True, timeout=30)
+            st = p.returncode
+        except subprocess.TimeoutExpired:
+            st = None
+    got = open(out).read()
+    check("input held back while the guest clears its FIFO still arrives", st == 0 and
+          got.count("x") >= 3000 - 1024, f"status {st}, {got.count('x')} bytes echoed")
+
+
 def main():
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     with tempfile.TemporaryDirectory() as tmp:
         closed_fds(tmp)
         escape_and_signals()
         big_input(tmp)
+        fifo_clear(tmp)
     print(f"console: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -279,23 +279,21 @@ if [ "$stalled" != 0 ]; then
 	exit 124
 fi
 marker=$(tr -d '\r' <"$log" | sed -n 's/^RIG-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
-if { [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; } && [ "$interactive" = 1 ]; then
+if [ -n "$marker" ] && [ "$qrc" != 0 ]; then
+	# The script finished and said how: its verdict stands, whatever QEMU did afterwards
+	# (hung in the poweroff and was killed by the timeout, say).
+	echo "rig: warning: QEMU exited with status $qrc after the script (log: $log)" >&2
+elif { [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; } && [ "$interactive" = 1 ]; then
 	echo "rig: timed out after ${timeout_s}s (log: $log)" >&2
 	exit 124
-fi
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	# L1's heartbeat was alive to the end: the script itself (a guest that hangs, say) ran out
 	# of time. That is the script's failure, not the rig's, and is never worth a repeat.
 	echo "rig: SCRIPT TIMED OUT after ${timeout_s}s while L1 ran (log: $log)" >&2
 	exit 123
-fi
-if [ -z "$marker" ]; then
+elif [ -z "$marker" ]; then
 	echo "rig: L1 ended without a RIG-EXIT marker (QEMU status $qrc, after ${secs}s; log: $log)" >&2
 	exit 125
-fi
-if [ "$qrc" != 0 ]; then
-	# The script finished and said how: its verdict stands, whatever QEMU did afterwards.
-	echo "rig: warning: QEMU exited with status $qrc after the script (log: $log)" >&2
 fi
 echo "rig: $script exited $marker; L1 ran ${secs}s wall"
 exit "$marker"
