@@ -25,6 +25,16 @@ static unsigned order(unsigned n) /* log2 of n rounded up to a power of two */
 	return s;
 }
 
+/* AMD and Hygon define 0x80000008 ECX as the core count; Intel reserves it (zero). */
+static bool vendor_amd(const struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0)
+			return c->entries[i].ebx == 0x68747541 /* "Auth" */ ||
+			       c->entries[i].ebx == 0x6f677948; /* "Hygo" */
+	return false;
+}
+
 static bool has_function(const struct kvm_cpuid2 *c, unsigned fn)
 {
 	for (unsigned i = 0; i < c->nent; i++)
@@ -73,6 +83,7 @@ void cpuid_shape(const struct kvm_cpuid2 *supported, unsigned ncpus, unsigned id
 {
 	unsigned shift = order(ncpus), n = 0;
 	bool leaf_b = has_function(supported, 0xb), leaf_1f = has_function(supported, 0x1f);
+	bool amd = vendor_amd(supported);
 
 	for (unsigned i = 0; i < supported->nent; i++) {
 		struct kvm_cpuid_entry2 e = supported->entries[i];
@@ -100,7 +111,8 @@ void cpuid_shape(const struct kvm_cpuid2 *supported, unsigned ncpus, unsigned id
 			break;
 		case 0x80000008:
 			/* AMD: cores per package - 1, and the APIC ID bits that number them. */
-			e.ecx = (e.ecx & ~0xf0ffu) | shift << 12 | (ncpus - 1);
+			if (amd)
+				e.ecx = (e.ecx & ~0xf0ffu) | shift << 12 | (ncpus - 1);
 			break;
 		case 0x8000001e:
 			/* AMD: extended APIC ID; core (compute unit) id, 1 thread; node 0 of 1. */

@@ -134,7 +134,8 @@ static void test_intel(unsigned ncpus)
 			CHECK(e && e->ebx == 0 && ((e->ecx >> 8) & 0xff) == 0);
 			CHECK(e && (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX));
 		}
-		CHECK(find(c, 0x40000000, 0) != NULL); /* KVM's own leaves untouched */
+		CHECK(find(c, 0x40000000, 0) != NULL);	  /* KVM's own leaves untouched */
+		CHECK_EQ(find(c, 0x80000008, 0)->ecx, 0); /* reserved on Intel */
 		free(c);
 	}
 }
