@@ -180,26 +180,38 @@ static void test_tx(void)
 	fg_destroy(&g);
 }
 
+/*
+ * A started fake guest whose tap takes almost nothing (SO_SNDBUF 1) and n
+ * posted 1500-byte TX frames, kicked: one round sends what fits and leaves
+ * the rest pending (tx_blocked).
+ */
+static void tx_flood(struct fake_guest *g, unsigned n)
+{
+	int small = 1;
+
+	CHECK_EQ(fg_init(g, RAM, -1), 0);
+	setsockopt(g->tap[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	CHECK_EQ(fg_start(g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
+	for (unsigned i = 0; i < n; i++) {
+		make_frame(fg_ptr(g, buf_gpa(i), 1500), 1500, i);
+		CHECK_EQ(post(g, 0, buf_gpa(i), 1500, (uint16_t)i, 0), 0);
+	}
+	flush_kick(g, 0);
+	CHECK_EQ(net_dp_poll(&g->dp, 0), 0);
+	CHECK(g->dp.tx_blocked);
+}
+
 /* A tap that cannot take more: the rest of the batch waits for EPOLLOUT, in order. */
 static void test_tx_backpressure(void)
 {
 	struct fake_guest g;
 	struct snring_done d[64];
 	uint8_t got[2048];
-	int small = 1, total = 0, n;
+	int total = 0, n;
 	const unsigned N = 64;
 
-	CHECK_EQ(fg_init(&g, RAM, -1), 0);
-	setsockopt(g.tap[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	CHECK_EQ(fg_start(&g, ALL_F), 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	for (unsigned i = 0; i < N; i++) {
-		make_frame(fg_ptr(&g, buf_gpa(i), 1500), 1500, i);
-		CHECK_EQ(post(&g, 0, buf_gpa(i), 1500, (uint16_t)i, 0), 0);
-	}
-	flush_kick(&g, 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	CHECK(g.dp.tx_blocked);
+	tx_flood(&g, N);
 	n = reclaim_all(&g, 0, d, 64);
 	CHECK(n > 0 && n < (int)N);
 	total += n;
@@ -906,20 +918,9 @@ static void test_defer_blocked(void)
 static void test_reset_discards(void)
 {
 	struct fake_guest g;
-	int small = 1;
 	const unsigned N = 64;
 
-	CHECK_EQ(fg_init(&g, RAM, -1), 0);
-	setsockopt(g.tap[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	CHECK_EQ(fg_start(&g, ALL_F), 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	for (unsigned i = 0; i < N; i++) {
-		make_frame(fg_ptr(&g, buf_gpa(i), 1500), 1500, i);
-		CHECK_EQ(post(&g, 0, buf_gpa(i), 1500, (uint16_t)i, 0), 0);
-	}
-	flush_kick(&g, 0);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	CHECK(g.dp.tx_blocked);
+	tx_flood(&g, N);
 	CHECK(g.dp.c.tx_packets < N);
 	__atomic_store_n(&g.cfg->status, 0, __ATOMIC_SEQ_CST);
 	fg_kick(&g, 0);
