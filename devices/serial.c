@@ -324,14 +324,10 @@ static void serial_deliver(struct serial *s, struct serial_input *in)
 static void *serial_input_thread(void *arg)
 {
 	struct serial *s = arg;
-	struct serial_input *in = calloc(1, sizeof(*in));
+	struct serial_input input = {0}, *in = &input;
 	uint8_t buf[256];
 	uint64_t v;
 
-	if (!in) {
-		fprintf(stderr, "snvmm: serial: no memory for input; the guest hears none\n");
-		return NULL;
-	}
 	while (!in->eof || in->len) {
 		/*
 		 * A pipe or file is read only while the pending buffer can take a
@@ -362,7 +358,6 @@ static void *serial_input_thread(void *arg)
 		}
 		serial_deliver(s, in);
 	}
-	free(in);
 	return NULL;
 }
 
