@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -145,13 +146,22 @@ static void serial_output(struct serial *s, uint8_t c)
 		r = poll(&p, 1, OUT_WAIT_MS);
 		if (r > 0 && !(p.revents & POLLOUT)) {
 			s->out_fd = -1; /* POLLERR, POLLNVAL: nobody to write to */
-		} else if (r > 0) {
-			if (write(s->out_fd, &c, 1) < 0 && errno != EINTR && errno != EAGAIN)
-				s->out_fd = -1;
-			break;
-		} else if ((r < 0 && errno != EINTR) || vm_end_reason(s->vm) != VM_RUNNING) {
 			break;
 		}
+		if (r > 0) {
+			if (write(s->out_fd, &c, 1) == 1)
+				break;
+			if (errno != EINTR && errno != EAGAIN) {
+				s->out_fd = -1;
+				break;
+			}
+			/* Another writer filled a non-blocking stdout since the poll: wait again.
+			 */
+		} else if (r < 0 && errno != EINTR) {
+			break;
+		}
+		if (vm_end_reason(s->vm) != VM_RUNNING)
+			break; /* not written, and the VM ends: dropped */
 	}
 	pthread_mutex_unlock(&s->out_lock);
 }
@@ -348,7 +358,21 @@ static void *serial_input_thread(void *arg)
 		if (fds[1].revents && read(s->space_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			break;
 		if (fds[2].revents) {
-			ssize_t n = read(s->in_fd, buf, sizeof(buf));
+			/*
+			 * No more than is there, so the read never blocks (a stop must not
+			 * wait for input): another reader of the same pipe or terminal may
+			 * have taken what poll saw. At a hang-up the read returns at once.
+			 */
+			int avail = -1;
+			size_t want = sizeof(buf);
+			if (ioctl(s->in_fd, FIONREAD, &avail) == 0 && avail == 0 &&
+			    !(fds[2].revents & (POLLHUP | POLLERR))) {
+				serial_deliver(s, in);
+				continue;
+			}
+			if (avail > 0 && (size_t)avail < want)
+				want = (size_t)avail;
+			ssize_t n = read(s->in_fd, buf, want);
 			if (n < 0 && errno != EINTR && errno != EAGAIN)
 				in->eof = true;
 			if (n == 0)
