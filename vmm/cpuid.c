@@ -95,7 +95,10 @@ void cpuid_shape(const struct kvm_cpuid2 *supported, unsigned ncpus, unsigned id
 		case 1:
 			/* APIC ID, addressable IDs per package (HTT says the count is valid). */
 			e.ebx = (e.ebx & 0xffffu) | id << 24 | (1u << shift) << 16;
-			e.ecx |= 1u << 31; /* hypervisor */
+			/* "Hypervisor present": kvm-clock and the PV features. */
+			e.ecx |= 1u << 31;
+			/* The TSC-deadline LAPIC timer: no calibration against a PIT we keep quiet.
+			 */
 			if (tsc_deadline)
 				e.ecx |= 1u << 24;
 			if (ncpus > 1)
