@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Builds the guest initramfs: Debian's static busybox, our /init, pvpanic modules for the guest
+# Builds the guest initramfs: Debian's static busybox, our /init (pid1.c) and /init.sh (init),
+# pvpanic modules for the guest
 # kernel in build/debian, guest/snnet.ko, and the network test tools:
 # iperf3 and ethtool (Debian's, with the libraries they load) and build/e2e/netcheck (static).
 # Reproducible: fixed file order, owners and times, and gzip without a name or time stamp.
 # Usage: initramfs/build.sh [OUTPUT]   (default initramfs/initramfs.cpio.gz)
 set -eu
+umask 022 # the image's modes must not follow the caller's umask
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/initramfs/initramfs.cpio.gz}
 busybox=/bin/busybox
@@ -16,6 +18,11 @@ if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
 		exit 1
 	fi
 fi
+# Without the driver or the tools the guest would boot fine and fail later, far from the cause.
+for f in "$root/guest/snnet.ko" /usr/bin/iperf3 /usr/sbin/ethtool "$root/build/e2e/netcheck" \
+	"$root/build/initramfs/pid1"; do
+	[ -f "$f" ] || { echo "initramfs: $f is missing (make deps; make)" >&2; exit 1; }
+done
 rel=$("$root/tests/rig/debian-kernel.sh")
 mods="$root/build/debian/lib/modules/$rel/kernel"
 
@@ -27,13 +34,10 @@ cp "$busybox" "$stage/bin/busybox"
 for a in $("$busybox" --list); do
 	[ "$a" = busybox ] || ln -s busybox "$stage/bin/$a"
 done
-install -m 0755 "$root/initramfs/init" "$stage/init"
+install -m 0755 "$root/build/initramfs/pid1" "$stage/init"
+install -m 0755 "$root/initramfs/init" "$stage/init.sh"
 cp "$mods/drivers/misc/pvpanic/pvpanic.ko" "$mods/drivers/misc/pvpanic/pvpanic-mmio.ko" \
 	"$stage/lib/modules/"
-# Without the driver or the tools the guest would boot fine and fail later, far from the cause.
-for f in "$root/guest/snnet.ko" /usr/bin/iperf3 /usr/sbin/ethtool "$root/build/e2e/netcheck"; do
-	[ -f "$f" ] || { echo "initramfs: $f is missing (make deps; make)" >&2; exit 1; }
-done
 cp "$root/guest/snnet.ko" "$stage/lib/modules/"
 
 # Copies a dynamically linked program and every library it loads to the same paths in the
@@ -62,6 +66,10 @@ mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null ||
 
 find "$stage" -exec touch -h -d @0 {} +
 tmp="$out.tmp.$$"
+# cpio first, into a file: a failure in the pipeline then stops here (no pipefail in sh).
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
-	cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp"
+	cpio -o -H newc -R 0:0 --reproducible --quiet) >"$stage.cpio" ||
+	{ rm -f "$stage.cpio"; echo "initramfs: cpio failed" >&2; exit 1; }
+gzip -9 -n <"$stage.cpio" >"$tmp" || { rm -f "$stage.cpio" "$tmp"; exit 1; }
+rm -f "$stage.cpio"
 mv "$tmp" "$out"

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /init, PID 1 of the guest: starts /init.sh (initramfs/init: the setup, then
+ * the snvmm.run command or a shell, then power-off) and does the one thing a
+ * shell as PID 1 cannot. Busybox's poweroff, reboot and halt without -f ask
+ * init to act by signalling PID 1 (SIGUSR2, SIGTERM, SIGUSR1); a shell has no
+ * handler for them, so the kernel drops them and typing poweroff did nothing.
+ * Here they end the VM as asked, halt as a power-off (a halted VM would only
+ * sit there). Orphans are reaped, and a script that ends without powering off
+ * powers off.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void end_vm(int how)
+{
+	sync();
+	reboot(how);
+	perror("init: reboot");
+}
+
+int main(void)
+{
+	sigset_t all;
+	pid_t script, pid;
+	int sig, status;
+
+	/* Blocked signals reach PID 1 even without a handler: sigwait takes them. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	script = fork();
+	if (script == 0) {
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		execl("/bin/sh", "sh", "/init.sh", (char *)NULL);
+		perror("init: /init.sh");
+		_exit(127);
+	}
+	if (script < 0)
+		perror("init: fork");
+	for (;;) {
+		if (sigwait(&all, &sig) != 0)
+			continue;
+		switch (sig) {
+		case SIGUSR2: /* poweroff */
+		case SIGUSR1: /* halt */
+			end_vm(RB_POWER_OFF);
+			break;
+		case SIGTERM: /* reboot */
+			end_vm(RB_AUTOBOOT);
+			break;
+		case SIGCHLD:
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				if (pid == script)
+					end_vm(RB_POWER_OFF);
+			break;
+		}
+	}
+}
