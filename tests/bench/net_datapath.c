@@ -174,6 +174,14 @@ static struct result ring_run(int fd, uint32_t len, uint64_t max, double secs,
 			wait_irq(&g, SNNET_QUEUE_SIZE / 2, halt_poll_us);
 		if ((done & 1023) == 0 && now() - t0 > secs)
 			max = posted; /* time is up: finish what is in flight */
+		/* Here only when nothing came back: a worker that stopped completing fails the run.
+		 */
+		if (now() - t0 > secs + 10) {
+			fprintf(stderr,
+				"bench: %llu of %llu frames completed after %.0f s: stuck\n",
+				(unsigned long long)done, (unsigned long long)posted, secs + 10);
+			exit(1);
+		}
 	}
 	t = now() - t0;
 	net_dp_request_stop(&g.dp);
