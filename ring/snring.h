@@ -905,7 +905,7 @@ static inline int snring_dev_want_kick(struct snring_dev *q)
 	 * [B6] full fence between writing kick_at and re-reading avail; pairs
 	 * with [B5]. The load also acquires avail, like [B2].
 	 */
-	snring_store_sc(&q->mine->kick_at, snring_cpu_to_le32(q->next));
+	snring_dev_arm(q);
 	return snring__dev_took_avail(q, snring_le32_to_cpu(snring_load_sc(&q->theirs->avail)));
 }
 

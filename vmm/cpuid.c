@@ -25,22 +25,21 @@ static unsigned order(unsigned n) /* log2 of n rounded up to a power of two */
 	return s;
 }
 
-/* AMD and Hygon define 0x80000008 ECX as the core count; Intel reserves it (zero). */
-static bool vendor_amd(const struct kvm_cpuid2 *c)
-{
-	for (unsigned i = 0; i < c->nent; i++)
-		if (c->entries[i].function == 0)
-			return c->entries[i].ebx == 0x68747541 /* "Auth" */ ||
-			       c->entries[i].ebx == 0x6f677948; /* "Hygo" */
-	return false;
-}
-
-static bool has_function(const struct kvm_cpuid2 *c, unsigned fn)
+/* The first entry of function fn (subleaf 0 where there are several), or NULL. */
+static const struct kvm_cpuid_entry2 *find_function(const struct kvm_cpuid2 *c, unsigned fn)
 {
 	for (unsigned i = 0; i < c->nent; i++)
 		if (c->entries[i].function == fn)
-			return true;
-	return false;
+			return &c->entries[i];
+	return NULL;
+}
+
+/* AMD and Hygon define 0x80000008 ECX as the core count; Intel reserves it (zero). */
+static bool vendor_amd(const struct kvm_cpuid2 *c)
+{
+	const struct kvm_cpuid_entry2 *e = find_function(c, 0);
+
+	return e && (e->ebx == 0x68747541 /* "Auth" */ || e->ebx == 0x6f677948 /* "Hygo" */);
 }
 
 /* Cache leaves: EAX[31:26] (leaf 4) cores per package - 1, EAX[25:14] sharers - 1. */
@@ -82,7 +81,7 @@ void cpuid_shape(const struct kvm_cpuid2 *supported, unsigned ncpus, unsigned id
 		 struct kvm_cpuid2 *out)
 {
 	unsigned shift = order(ncpus), n = 0;
-	bool leaf_b = has_function(supported, 0xb), leaf_1f = has_function(supported, 0x1f);
+	bool leaf_b = find_function(supported, 0xb), leaf_1f = find_function(supported, 0x1f);
 	bool amd = vendor_amd(supported);
 
 	for (unsigned i = 0; i < supported->nent; i++) {
