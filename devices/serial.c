@@ -71,12 +71,12 @@ struct serial {
 	int irq_level;
 	uint8_t rx[RX_SIZE];
 	uint32_t rx_head, rx_tail; /* free-running */
-	bool want_space;	   /* input is waiting for the guest to read */
+	bool want_space;	   /* input is waiting for the guest to drain the FIFO */
 
 	pthread_mutex_t out_lock; /* keeps output bytes in order, outside lock */
 	int out_fd, in_fd;
 	int stop_fd;
-	int space_fd; /* the guest read from a full FIFO (want_space) */
+	int space_fd; /* the guest drained or cleared the FIFO (want_space) */
 	bool raw;
 	struct termios saved_tio;
 	pthread_t input_thread;
@@ -111,7 +111,8 @@ static void serial_update_irq(struct serial *s)
 	}
 }
 
-/* The input thread waits for room (want_space): there is some now. Called with the lock held. */
+/* The input thread waits for room (want_space): the FIFO is empty now. Called with the lock held.
+ */
 static void rx_room(struct serial *s)
 {
 	uint64_t one = 1;
@@ -234,7 +235,8 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 			return s->dll;
 		if (rx_count(s)) {
 			v = s->rx[s->rx_tail++ & (RX_SIZE - 1)];
-			rx_room(s);
+			if (!rx_count(s)) /* refilled only once drained: serial_deliver */
+				rx_room(s);
 		}
 		return v;
 	case IER:
@@ -315,11 +317,19 @@ static bool serial_take_input(struct serial *s, struct serial_input *in, const u
 	return true;
 }
 
-/* Moves pending bytes into the FIFO as far as it has room; asks to hear when it has more. */
+/*
+ * Moves pending bytes into the FIFO, only into an empty one, and asks to hear
+ * when it is empty again. The interrupt is an edge (ISA IRQ 4): a FIFO topped
+ * up while the guest reads it would keep the line high for good under piped
+ * input or a paste, and Linux's handler gives up after 512 passes with the
+ * line still high, after which no edge, so no interrupt, would come again.
+ * Filled only when drained, the line drops between batches, as a real UART's
+ * does because its wire is slower than the reader.
+ */
 static void serial_deliver(struct serial *s, struct serial_input *in)
 {
 	pthread_mutex_lock(&s->lock);
-	while (in->off < in->len && rx_count(s) < RX_SIZE) {
+	while (in->off < in->len && rx_count(s) < RX_SIZE && (in->off || !rx_count(s))) {
 		rx_push(s, in->pend[in->off++]);
 		counter_inc(&s->rx_bytes);
 	}
@@ -394,6 +404,11 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg, void **state
 	s->out_fd = STDOUT_FILENO;
 	s->in_fd = STDIN_FILENO;
 	s->msr = MSR_DCD | MSR_DSR | MSR_CTS;
+	/*
+	 * 115200 baud, as firmware leaves it: a console= naming the port but no
+	 * speed makes Linux derive the speed by dividing by this latch.
+	 */
+	s->dll = 1;
 	s->raw = cfg->console_raw;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->out_lock, NULL);

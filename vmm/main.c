@@ -60,7 +60,9 @@ struct options {
 	const char *raw_path;
 	bool stats;		/* --stats: table on stderr at exit */
 	const char *stats_json; /* --stats-json FILE */
-	FILE *stats_json_f; /* opened while parsing, so a bad path fails before the guest runs */
+	FILE *stats_json_f;	/* stats_json_open() says how and why */
+	char *stats_json_tmp;	/* the new file renamed over FILE at exit, or NULL */
+	bool stats_json_done;	/* the report went into stats_json_f */
 	unsigned stats_interval_ms;
 };
 
@@ -87,7 +89,8 @@ static void usage(FILE *f)
 		"      --raw FILE        run a flat 64-bit binary at 1 MiB instead of a kernel\n"
 		"                        (the micro-guests in tests/guests)\n"
 		"      --stats           print exit and device counters on stderr at exit\n"
-		"      --stats-json FILE write the same counters as JSON to FILE at exit\n"
+		"      --stats-json FILE write the same counters as JSON to FILE at exit (a\n"
+		"                        new file renamed over FILE: no run, no change)\n"
 		"      --stats-interval SECONDS\n"
 		"                        print one line of rates (exits/s, exits per packet)\n"
 		"                        on stderr every SECONDS; SIGUSR1 prints a snapshot\n"
@@ -99,7 +102,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 guest powered off, 1 VMM error, 2 bad usage or input,\n"
 		"3 guest rebooted, 4 guest panicked, 5 guest crashed (triple fault, KVM\n"
-		"internal error), 6 stopped by the user (Ctrl-A x, SIGINT, SIGTERM).\n",
+		"internal or entry error), 6 stopped by the user (Ctrl-A x, SIGINT, SIGTERM,\n"
+		"SIGHUP).\n",
 		default_cmdline, DEFAULT_MEMORY_MIB, MAX_CPUS);
 }
 
@@ -192,6 +196,62 @@ static int parse_net(char *arg, struct vm_config *cfg)
 	if (cfg->net_poll_us && cfg->net_defer_us)
 		return bad_input("--net: poll= and defer= exclude each other");
 	return 0;
+}
+
+/*
+ * --stats-json goes whole, at exit, into a new file beside FILE that is then
+ * renamed over it: a reader sees the previous report or this one, never a
+ * part, and a run that writes none (bad input, a VMM that fails to start)
+ * leaves FILE as it was. The new file is made now, so a path we cannot write
+ * fails before the guest runs. A FILE that exists and is no regular file (a
+ * FIFO, /dev/stdout, a symbolic link) is written in place.
+ */
+static int stats_json_open(struct options *o)
+{
+	struct stat st;
+	int fd, e;
+
+	if (lstat(o->stats_json, &st) == 0 && !S_ISREG(st.st_mode)) {
+		o->stats_json_f = fopen(o->stats_json, "we");
+	} else if (asprintf(&o->stats_json_tmp, "%s.XXXXXX", o->stats_json) < 0) {
+		o->stats_json_tmp = NULL;
+		errno = ENOMEM;
+	} else if ((fd = mkostemp(o->stats_json_tmp, O_CLOEXEC)) >= 0) {
+		mode_t mask = umask(0); /* mkostemp's 0600 made what fopen would: 0666 & ~umask */
+
+		umask(mask);
+		if (fchmod(fd, 0666 & ~mask) == 0)
+			o->stats_json_f = fdopen(fd, "w");
+		if (!o->stats_json_f) {
+			e = errno;
+			close(fd);
+			unlink(o->stats_json_tmp);
+			errno = e;
+		}
+	}
+	if (o->stats_json_f)
+		return 0;
+	e = errno;
+	free(o->stats_json_tmp);
+	o->stats_json_tmp = NULL;
+	return bad_input("--stats-json '%s': %s", o->stats_json, strerror(e));
+}
+
+/* Ends --stats-json; false when a report was to be written and could not be. */
+static bool stats_json_close(struct options *o)
+{
+	/* A full disk shows as a stream error or a failed final flush. */
+	bool ok = !ferror(o->stats_json_f);
+
+	ok = fclose(o->stats_json_f) == 0 && ok;
+	if (o->stats_json_tmp) {
+		if (o->stats_json_done && ok && rename(o->stats_json_tmp, o->stats_json) != 0)
+			ok = false;
+		if (!o->stats_json_done || !ok)
+			unlink(o->stats_json_tmp);
+		free(o->stats_json_tmp);
+	}
+	return ok || !o->stats_json_done;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -300,13 +360,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return bad_input("unexpected argument '%s' after KERNEL", argv[optind + 1]);
 		o->vm.kernel_path = argv[optind];
 	}
-	/* Opened now, so a path we cannot write fails before the guest runs, not after. */
-	if (o->stats_json) {
-		o->stats_json_f = fopen(o->stats_json, "we");
-		if (!o->stats_json_f)
-			return bad_input("--stats-json '%s': %s", o->stats_json, strerror(errno));
-	}
-	return 0;
+	return o->stats_json ? stats_json_open(o) : 0;
 }
 
 /* Reads a whole regular file; on failure prints the one line and returns -1. */
@@ -446,35 +500,109 @@ static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format
 	stats_finish(&w);
 }
 
+/* Reads one signal: SIGUSR1 asks for a snapshot (true); the others end the VM. */
+static bool take_signal(struct vm *vm, int sig_fd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGUSR1)
+		return true;
+	vm_request_end(vm, VM_END_USER);
+	return false;
+}
+
+/*
+ * Writes a report to stderr while the VM runs. The main thread is the one
+ * that hears the VM's end and the signals that end it, so it never blocks on
+ * a stderr nobody reads: the text waits for room in polls that watch those
+ * too, and what is left of it is dropped when the VM ends. A snapshot asked
+ * for meanwhile is this one.
+ */
+static void report_out(struct vm *vm, int sig_fd, const char *buf, size_t len)
+{
+	while (len && vm_end_reason(vm) == VM_RUNNING) {
+		struct pollfd fds[3] = {{.fd = STDERR_FILENO, .events = POLLOUT},
+					{.fd = vm->end_eventfd, .events = POLLIN},
+					{.fd = sig_fd, .events = POLLIN}};
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (fds[2].revents & POLLIN)
+			take_signal(vm, sig_fd);
+		if (!fds[0].revents)
+			continue;
+		if (!(fds[0].revents & POLLOUT))
+			return; /* POLLERR, POLLNVAL: nobody to write to */
+		/* No more than PIPE_BUF: a pipe with room takes that much without blocking. */
+		ssize_t n = write(STDERR_FILENO, buf, len < PIPE_BUF ? len : PIPE_BUF);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return;
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+	}
+}
+
+/* The interval line (snapshot false) or a SIGUSR1 table, through report_out. */
+static void report_now(struct vm *vm, int sig_fd, struct vm_report *rep, bool snapshot)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	if (snapshot)
+		print_stats(rep, m, STATS_TABLE);
+	else
+		report_interval(rep, m);
+	if (fclose(m) == 0)
+		report_out(vm, sig_fd, buf, len);
+	free(buf);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 /*
  * Waits for the guest to end or for a signal to end it, printing the interval
- * line and SIGUSR1 snapshots on the way.
+ * line and SIGUSR1 snapshots on the way. Interval lines keep to their own
+ * schedule, however many snapshots come between them.
  */
 static void wait_for_end(struct vm *vm, int sig_fd, struct vm_report *rep, unsigned interval_ms)
 {
+	bool ticking = interval_ms && rep;
+	uint64_t next = now_ms() + interval_ms;
+
 	while (vm_end_reason(vm) == VM_RUNNING) {
 		struct pollfd fds[2] = {{.fd = vm->end_eventfd, .events = POLLIN},
 					{.fd = sig_fd, .events = POLLIN}};
-		int n = poll(fds, 2, interval_ms && rep ? (int)interval_ms : -1);
+		uint64_t t = now_ms();
+		int n = poll(fds, 2, !ticking ? -1 : next > t ? (int)(next - t) : 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			vm_request_end(vm, VM_END_ERROR);
 			break;
 		}
-		if (n == 0) {
-			report_interval(rep, stderr);
-			continue;
+		if (ticking && now_ms() >= next) {
+			report_now(vm, sig_fd, rep, false);
+			next += interval_ms;
+			if (next <= now_ms()) /* a stalled stderr: no burst of late lines */
+				next = now_ms() + interval_ms;
 		}
-		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if (si.ssi_signo == SIGUSR1 && rep)
-				print_stats(rep, stderr, STATS_TABLE);
-			else if (si.ssi_signo != SIGUSR1)
-				vm_request_end(vm, VM_END_USER);
-		}
+		if ((fds[1].revents & POLLIN) && take_signal(vm, sig_fd) && rep)
+			report_now(vm, sig_fd, rep, true);
 	}
 }
 
@@ -488,7 +616,7 @@ static void vmm_signals(sigset_t *set)
 	sigaddset(set, SIGUSR1);
 }
 
-static int run_vm(struct vm *vm, const struct options *o, const struct boot_regs *regs)
+static int run_vm(struct vm *vm, struct options *o, const struct boot_regs *regs)
 {
 	int r;
 
@@ -527,8 +655,10 @@ static int run_vm(struct vm *vm, const struct options *o, const struct boot_regs
 	close(sig_fd);
 	if (rep && o->stats)
 		print_stats(rep, stderr, STATS_TABLE);
-	if (rep && o->stats_json_f)
+	if (rep && o->stats_json_f) {
 		print_stats(rep, o->stats_json_f, STATS_JSON);
+		o->stats_json_done = true;
+	}
 	report_close(rep);
 	return end_to_status(vm_end_reason(vm));
 }
@@ -574,11 +704,9 @@ int main(int argc, char **argv)
 	o.vm.pvm_host = host_is_pvm();
 	signal(SIGPIPE, SIG_IGN);
 
-	if (vm_init(&vm, &o.vm)) {
-		vm_destroy(&vm);
-		return EXIT_VMM_ERROR;
-	}
-	int status = load_guest(&vm, &o, &regs);
+	int status = vm_init(&vm, &o.vm) ? EXIT_VMM_ERROR : 0;
+	if (status == 0)
+		status = load_guest(&vm, &o, &regs);
 	if (status == 0 && !o.raw_path && o.vm.pvm_host) {
 		status =
 		    bad_input("this host's /dev/kvm is KVM-PVM (no VMX/SVM), which cannot boot "
@@ -588,14 +716,10 @@ int main(int argc, char **argv)
 		status = run_vm(&vm, &o, &regs);
 	vcpus_destroy(&vm);
 	vm_destroy(&vm);
-	if (o.stats_json_f) {
-		/* A full disk shows as a stream error or a failed final flush. */
-		bool bad = ferror(o.stats_json_f);
-		if (fclose(o.stats_json_f) != 0 || bad) {
-			fprintf(stderr, "snvmm: writing --stats-json '%s' failed\n", o.stats_json);
-			if (status == EXIT_POWEROFF)
-				status = EXIT_VMM_ERROR;
-		}
+	if (o.stats_json_f && !stats_json_close(&o)) {
+		fprintf(stderr, "snvmm: writing --stats-json '%s' failed\n", o.stats_json);
+		if (status == EXIT_POWEROFF)
+			status = EXIT_VMM_ERROR;
 	}
 	exit(status);
 }

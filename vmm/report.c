@@ -11,6 +11,7 @@
 
 struct totals {
 	uint64_t kvm_exits, user_exits, pio, mmio, irqs, packets;
+	bool kvm_ok; /* KVM's counts came from every vCPU (a kernel before 5.14 has none) */
 };
 
 struct vm_report {
@@ -20,6 +21,8 @@ struct vm_report {
 	struct timespec start, last_time;
 	struct totals last;
 };
+
+static void totals_now(struct vm_report *r, struct totals *t);
 
 static double seconds_since(const struct timespec *t)
 {
@@ -45,6 +48,7 @@ struct vm_report *report_open(struct vm *vm)
 		r->vcpu_stats[i] = kvm_stats_open(vm->vcpus[i].fd);
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->last_time = r->start;
+	totals_now(r, &r->last);
 	return r;
 }
 
@@ -215,6 +219,7 @@ static void totals_now(struct vm_report *r, struct totals *t)
 {
 	struct vm *vm = r->vm;
 	memset(t, 0, sizeof(*t));
+	t->kvm_ok = true;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		const struct vcpu_counters *c = &vm->vcpus[i].counts;
 		uint64_t v;
@@ -224,8 +229,12 @@ static void totals_now(struct vm_report *r, struct totals *t)
 		t->mmio += counter_read(&c->exits[KVM_EXIT_MMIO]);
 		if (kvm_stats_get(r->vcpu_stats[i], "exits", &v))
 			t->kvm_exits += v;
+		else
+			t->kvm_ok = false;
 		if (kvm_stats_get(r->vcpu_stats[i], "irq_injections", &v))
 			t->irqs += v;
+		else
+			t->kvm_ok = false;
 	}
 	struct stats_writer w;
 	stats_writer_init(&w, STATS_COLLECT, NULL);
@@ -234,6 +243,15 @@ static void totals_now(struct vm_report *r, struct totals *t)
 	for (unsigned i = 0; i < vm->ndevices; i++)
 		if (vm->devices[i].ops->stats)
 			vm->devices[i].ops->stats(vm->devices[i].state, &w);
+}
+
+/* A rate, or "-" where KVM gave no count: a wrong 0 would read as a measurement. */
+static void put_rate(FILE *f, const char *label, int width, bool ok, double v)
+{
+	if (ok)
+		fprintf(f, "  %s %*.0f", label, width, v);
+	else
+		fprintf(f, "  %s %*s", label, width, "-");
 }
 
 void report_interval(struct vm_report *r, FILE *f)
@@ -245,18 +263,21 @@ void report_interval(struct vm_report *r, FILE *f)
 	if (dt <= 0)
 		dt = 1e-9;
 	totals_now(r, &now);
+	/* Both ends must have KVM's counts for a difference of them to mean anything. */
+	bool kvm = now.kvm_ok && r->last.kvm_ok;
 	uint64_t dexit = now.kvm_exits - r->last.kvm_exits;
 	uint64_t dpkt = now.packets - r->last.packets;
-	fprintf(f,
-		"snvmm: %7.1fs  exits/s %9.0f  user/s %8.0f  pio/s %8.0f  mmio/s %7.0f  "
-		"irqs/s %8.0f  pkts/s %9.0f  exits/pkt ",
-		seconds_since(&r->start), dexit / dt, (now.user_exits - r->last.user_exits) / dt,
-		(now.pio - r->last.pio) / dt, (now.mmio - r->last.mmio) / dt,
-		(now.irqs - r->last.irqs) / dt, dpkt / dt);
-	if (dpkt)
-		fprintf(f, "%.3f\n", (double)dexit / dpkt);
+	fprintf(f, "snvmm: %7.1fs", seconds_since(&r->start));
+	put_rate(f, "exits/s", 9, kvm, dexit / dt);
+	put_rate(f, "user/s", 8, true, (now.user_exits - r->last.user_exits) / dt);
+	put_rate(f, "pio/s", 8, true, (now.pio - r->last.pio) / dt);
+	put_rate(f, "mmio/s", 7, true, (now.mmio - r->last.mmio) / dt);
+	put_rate(f, "irqs/s", 8, kvm, (now.irqs - r->last.irqs) / dt);
+	put_rate(f, "pkts/s", 9, true, dpkt / dt);
+	if (dpkt && kvm)
+		fprintf(f, "  exits/pkt %.3f\n", (double)dexit / dpkt);
 	else
-		fprintf(f, "-\n");
+		fprintf(f, "  exits/pkt -\n");
 	fflush(f);
 	r->last = now;
 	r->last_time = t;

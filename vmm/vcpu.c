@@ -37,7 +37,6 @@ static void io_access(struct vcpu *v, enum io_space space, uint64_t addr, uint8_
 
 	if (!r) {
 		counter_inc(&v->counts.io_unclaimed[space][dir]);
-		__atomic_store_n(&v->counts.io_unclaimed_last[space], addr, __ATOMIC_RELAXED);
 		if (!is_write)
 			memset(data, 0xff, len);
 		return;

@@ -28,7 +28,6 @@ struct vcpu_counters {
 	uint64_t io[IO_SPACE_COUNT][IO_MAX_RANGES][2];
 	/* Accesses nobody owns: reads see all ones, writes are dropped. */
 	uint64_t io_unclaimed[IO_SPACE_COUNT][2];
-	uint64_t io_unclaimed_last[IO_SPACE_COUNT]; /* last unclaimed address, for diagnosis */
 };
 
 /* Cache-line aligned so one vCPU's counter bumps never touch a neighbour's line. */

@@ -106,5 +106,19 @@ expect_reject "--pin the same thread twice" --pin vcpu0=0,vcpu0=0 --initrd "$ini
 expect_reject "--stats-json in a missing directory" --stats-json "$tmp/no-such-dir/s.json" \
 	--initrd "$initrd" "$k"
 
+# A refused run leaves an earlier report as it was (no run, no change), and no file beside it.
+echo '{"earlier": 1}' >"$tmp/s.json"
+expect_reject "--stats-json over an earlier report, with a missing kernel" \
+	--stats-json "$tmp/s.json" "$tmp/no-such-kernel"
+beside=0
+for f in "$tmp"/s.json?*; do [ -e "$f" ] && beside=$((beside + 1)); done
+if [ "$(cat "$tmp/s.json")" = '{"earlier": 1}' ] && [ "$beside" = 0 ]; then
+	echo "PASS: the refused run left the earlier --stats-json whole and nothing beside it"
+	pass=$((pass + 1))
+else
+	echo "FAIL: the refused run changed the earlier --stats-json: $(ls "$tmp")"
+	fail=$((fail + 1))
+fi
+
 echo "e2e-bad-input: $pass passed, $fail failed"
 [ "$fail" = 0 ]

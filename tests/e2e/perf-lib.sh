@@ -50,15 +50,27 @@ perf_get() {
 	awk -F, -v e="$2" '$3 == e && $1 ~ /^[0-9]+$/ { print $1; exit }' "$1"
 }
 
-# check_pairs FLAT "path=value ..." [LABEL]: prints one "want ... got ..." line per mismatch and
-# returns 1 if there was any.
+# check_pairs FLAT "path=value path>=number ..." [LABEL]: prints one "want ... got ..." line per
+# mismatch and returns 1 if there was any.
 check_pairs() {
 	_flat=$1
 	_bad=0
 	for _pair in $2; do
-		_got=$(json_get "$_flat" "${_pair%%=*}")
-		if [ "$_got" != "${_pair#*=}" ]; then
-			echo "    ${3:-json}: ${_pair%%=*} is '${_got}', want ${_pair#*=}"
+		case $_pair in
+		*'>='*) _key=${_pair%%>=*} _want=${_pair#*>=} _op='>=' ;;
+		*) _key=${_pair%%=*} _want=${_pair#*=} _op='=' ;;
+		esac
+		_got=$(json_get "$_flat" "$_key")
+		if [ "$_op" = '>=' ]; then
+			case $_got in
+			'' | *[!0-9]*) _ok= ;;
+			*) _ok=$([ "$_got" -ge "$_want" ] && echo 1) ;;
+			esac
+		else
+			_ok=$([ "$_got" = "$_want" ] && echo 1)
+		fi
+		if [ -z "$_ok" ]; then
+			echo "    ${3:-json}: $_key is '${_got}', want $_op $_want"
 			_bad=1
 		fi
 	done

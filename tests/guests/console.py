@@ -11,6 +11,8 @@ Runs micro-guests under ./snvmm --raw on this host's /dev/kvm:
     waits on the host when the guest clears its FIFO still comes.
 Every run is bounded; a hang is a failure.
 """
+import array
+import fcntl
 import json
 import os
 import pty
@@ -18,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 SNVMM = "./snvmm"
@@ -143,6 +146,29 @@ def escape_and_signals():
     check("SIGTERM ends a run held by a full stdout (status 6)", st == 6, f"status {st}")
 
 
+def stalled_stderr():
+    # --stats-interval lines and SIGUSR1 tables go to stderr from the thread that also hears
+    # the VM's end: a stderr nobody reads must not hold it (it did, and only SIGKILL ended it).
+    r, w = os.pipe()
+    p = subprocess.Popen([SNVMM, "--stats-interval", "0.1", "--raw", f"{BIN}/console/mute.bin"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=w)
+    wait_ready(p)
+    for _ in range(40):  # tables of about 3 KiB: more than the pipe holds (64 KiB)
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(0.02)
+    time.sleep(0.3)
+    queued = array.array("i", [0])
+    fcntl.ioctl(r, termios.FIONREAD, queued)
+    alive = p.poll() is None
+    p.send_signal(signal.SIGTERM)
+    st = wait(p, 5)
+    os.close(r)
+    os.close(w)
+    check("SIGTERM ends a run whose stderr is a full pipe, with --stats-interval and SIGUSR1 "
+          "(status 6)", alive and queued[0] >= 48 * 1024 and st == 6,
+          f"status {st}, {queued[0]} bytes in the pipe, alive before SIGTERM: {alive}")
+
+
 def big_input(tmp):
     # serial-echo upper-cases every byte until a newline: 20000 of them pass a
     # 1024-byte FIFO only if the input waits for the guest and loses nothing.
@@ -174,13 +200,33 @@ def fifo_clear(tmp):
           got.count("x") >= 3000 - 1024, f"status {st}, {got.count('x')} bytes echoed")
 
 
+def rx_batches(tmp):
+    # 8 KiB piped in: the FIFO must run dry between 1 KiB batches (the line drops, so the next
+    # batch is a new edge). A FIFO topped up at every read kept IRQ 4 high for good and a
+    # Linux guest, whose handler gives up after 512 passes, never heard its UART again.
+    out = os.path.join(tmp, "rxbatch")
+    with open(out, "w") as f:
+        try:
+            p = subprocess.run([SNVMM, "--raw", f"{BIN}/console/rxbatch.bin"],
+                               input="y" * 8192 + "\n", stdout=f, stderr=subprocess.STDOUT,
+                               text=True, timeout=60)
+            st = p.returncode
+        except subprocess.TimeoutExpired:
+            st = None
+    got = open(out).read().strip()
+    check("piped input comes in batches with the FIFO drained in between", st == 0 and
+          got[:1].isdigit() and int(got[:1]) >= 2, f"status {st}, output {got[:40]!r}")
+
+
 def main():
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     with tempfile.TemporaryDirectory() as tmp:
         closed_fds(tmp)
         escape_and_signals()
+        stalled_stderr()
         big_input(tmp)
         fifo_clear(tmp)
+        rx_batches(tmp)
     print(f"console: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

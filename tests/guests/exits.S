@@ -12,6 +12,8 @@
  * expect-json: io.unclaimed-mmio.writes=23 io.unclaimed-mmio.reads=0
  * expect-json: io.pio.acpi-sleep-ctl.writes=1 io.pio.serial.writes=0
  * expect-json: devices.net.kicks=11 devices.net.protocol_errors=0 vm.end=poweroff
+ * KVM's own counts (its binary stats) see at least what reached us:
+ * expect-json: kvm.vcpu0.exits>=61 kvm.vcpu0.mmio_exits>=23
  * expect-perf: kvm:kvm_userspace_exit=61 kvm:kvm_pio=49 kvm:kvm_mmio=23
  */
 #include "guest.inc"

@@ -1,5 +1,7 @@
 /* What Linux's 8250 driver checks before it trusts a UART: scratch register,
- * IER read-back, FIFO bits in IIR, and loopback wiring of MCR to MSR.
+ * IER read-back, FIFO bits in IIR, and loopback wiring of MCR to MSR; and the
+ * divisor latch firmware leaves set (console=uart8250,io,0x3f8 with no baud
+ * makes Linux divide by it).
  * expect-status: 0
  * expect-output: 16550A probe ok
  */
@@ -39,6 +41,20 @@ _start:
 	mov $COM1+4, %dx
 	xor %al, %al
 	outb %al, %dx
+	mov $COM1+3, %dx       /* LCR: DLAB, then the divisor latch must not be zero */
+	mov $0x80, %al
+	outb %al, %dx
+	mov $COM1, %dx
+	inb %dx, %al
+	mov %al, %bl
+	mov $COM1+1, %dx
+	inb %dx, %al
+	or %al, %bl
+	mov $COM1+3, %dx
+	mov $0x03, %al         /* 8N1, DLAB off */
+	outb %al, %dx
+	test %bl, %bl
+	jz bad
 	puts ok
 	poweroff
 bad:	mov $COM1+4, %dx
