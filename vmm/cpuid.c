@@ -131,3 +131,11 @@ void cpuid_shape(const struct kvm_cpuid2 *supported, unsigned ncpus, unsigned id
 		n += add_topology(&out->entries[n], 0x1f, ncpus, id, shift);
 	out->nent = n;
 }
+
+unsigned cpuid_phys_bits(const struct kvm_cpuid2 *supported)
+{
+	const struct kvm_cpuid_entry2 *e = find_function(supported, 0x80000008);
+	unsigned bits = e ? e->eax & 0xff : 0;
+
+	return bits >= 32 && bits <= 52 ? bits : 0;
+}

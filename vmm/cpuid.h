@@ -22,4 +22,10 @@
 void cpuid_shape(const struct kvm_cpuid2 *supported, unsigned ncpus, unsigned id, bool tsc_deadline,
 		 struct kvm_cpuid2 *out);
 
+/*
+ * The guest-physical address width KVM offers (0x80000008 EAX[7:0]), or 0
+ * where it says none or nonsense (outside 32..52 bits).
+ */
+unsigned cpuid_phys_bits(const struct kvm_cpuid2 *supported);
+
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vm.h"
+#include "cpuid.h"
 #include "device.h"
 #include "layout.h"
 
@@ -96,6 +97,27 @@ static int vm_get_cpuid(struct vm *vm)
 	return -E2BIG;
 }
 
+/*
+ * Guest RAM must lie below the physical addresses the vCPUs can form (KVM's
+ * CPUID 0x80000008, EAX[7:0]): recent KVM refuses a memory slot above them,
+ * and an older one took it and the guest faulted on its first use.
+ */
+static int vm_check_phys_bits(const struct vm *vm)
+{
+	uint64_t high = guest_mem_high_size(&vm->mem);
+	uint64_t top = high ? HIGH_RAM_START + high : vm->mem.low_size;
+	unsigned bits = cpuid_phys_bits(vm->cpuid);
+
+	if (!bits || top <= 1ULL << bits)
+		return 0; /* fits, or not reported: KVM's own check stands */
+	fprintf(stderr,
+		"snvmm: --memory %llu: guest RAM would end at %llu GiB, past the %u-bit physical "
+		"addresses this host's KVM offers (%llu GiB)\n",
+		(unsigned long long)(vm->mem.ram_size >> 20), (unsigned long long)(top >> 30), bits,
+		1ULL << (bits - 30));
+	return -EINVAL;
+}
+
 int vm_init(struct vm *vm, const struct vm_config *cfg)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -164,7 +186,8 @@ int vm_open_kvm(struct vm *vm)
 		fprintf(stderr, "snvmm: KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
 		return -errno;
 	}
-	if ((r = vm_map_ram(vm)) || (r = vm_create_irqchip(vm)) || (r = vm_get_cpuid(vm)))
+	if ((r = vm_get_cpuid(vm)) || (r = vm_check_phys_bits(vm)) || (r = vm_map_ram(vm)) ||
+	    (r = vm_create_irqchip(vm)))
 		return r;
 	return 0;
 }

@@ -163,8 +163,23 @@ static void test_amd(unsigned ncpus)
 	free(c);
 }
 
+static void test_phys_bits(void)
+{
+	struct table t;
+
+	intel_host(&t);
+	CHECK_EQ(cpuid_phys_bits(&t.h), 39);
+	amd_host(&t);
+	CHECK_EQ(cpuid_phys_bits(&t.h), 48);
+	t.e[3].eax = 0x3000; /* 0 bits: nonsense, as if not reported */
+	CHECK_EQ(cpuid_phys_bits(&t.h), 0);
+	t.h.nent = 3; /* no 0x80000008 at all */
+	CHECK_EQ(cpuid_phys_bits(&t.h), 0);
+}
+
 int main(void)
 {
+	test_phys_bits();
 	const unsigned sizes[] = {1, 2, 3, 4, 6, 64};
 
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
