@@ -161,9 +161,14 @@ static int net_setup(struct vm *vm, const struct vm_config *cfg, void **state)
 			goto fail;
 		n->kick_fd[q] = r;
 	}
-	if ((r = io_register(&vm->io, IO_SPACE_PIO, SNNET_DOORBELL_PORT, SNNET_DOORBELL_LEN,
-			     net_doorbell_io, n, "net")) ||
-	    (r = vm_irqfd(vm, gsi)) < 0)
+	r = io_register(&vm->io, IO_SPACE_PIO, SNNET_DOORBELL_PORT, SNNET_DOORBELL_LEN,
+			net_doorbell_io, n, "net");
+	if (r) {
+		fprintf(stderr, "snvmm: net '%s': registering the doorbell ports: %s\n",
+			n->tap_name, strerror(-r));
+		goto fail;
+	}
+	if ((r = vm_irqfd(vm, gsi)) < 0)
 		goto fail;
 	n->irq_fd = r;
 	n->vm = vm;

@@ -72,6 +72,7 @@ struct serial {
 	uint8_t rx[RX_SIZE];
 	uint32_t rx_head, rx_tail; /* free-running */
 	bool want_space;	   /* input is waiting for the guest to drain the FIFO */
+	bool rx_taken;		   /* the guest read from the FIFO since input last entered it */
 
 	pthread_mutex_t out_lock; /* keeps output bytes in order, outside lock */
 	int out_fd, in_fd;
@@ -81,7 +82,7 @@ struct serial {
 	struct termios saved_tio;
 	pthread_t input_thread;
 	bool input_started;
-	uint64_t tx_bytes, rx_bytes, rx_overruns;
+	uint64_t tx_bytes, rx_bytes, rx_overruns, irqs;
 };
 
 static uint32_t rx_count(const struct serial *s)
@@ -108,6 +109,8 @@ static void serial_update_irq(struct serial *s)
 	if (level != s->irq_level) {
 		s->irq_level = level;
 		vm_irq_line(s->vm, SERIAL_COM1_IRQ, level);
+		if (level)
+			counter_inc(&s->irqs);
 	}
 }
 
@@ -235,6 +238,7 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 			return s->dll;
 		if (rx_count(s)) {
 			v = s->rx[s->rx_tail++ & (RX_SIZE - 1)];
+			s->rx_taken = true;
 			if (!rx_count(s)) /* refilled only once drained: serial_deliver */
 				rx_room(s);
 		}
@@ -318,20 +322,25 @@ static bool serial_take_input(struct serial *s, struct serial_input *in, const u
 }
 
 /*
- * Moves pending bytes into the FIFO, only into an empty one, and asks to hear
- * when it is empty again. The interrupt is an edge (ISA IRQ 4): a FIFO topped
- * up while the guest reads it would keep the line high for good under piped
- * input or a paste, and Linux's handler gives up after 512 passes with the
- * line still high, after which no edge, so no interrupt, would come again.
- * Filled only when drained, the line drops between batches, as a real UART's
- * does because its wire is slower than the reader.
+ * Moves pending bytes into the FIFO as far as it has room, but into one the
+ * guest has started reading only once it is empty; asks to hear when it is.
+ * The interrupt is an edge (ISA IRQ 4): a FIFO topped up while the guest
+ * reads it would keep the line high for good under piped input or a paste,
+ * and Linux's handler gives up after 512 passes with the line still high,
+ * after which no edge, so no interrupt, would come again. Filled only when
+ * drained, the line drops between batches, as a real UART's does because its
+ * wire is slower than the reader. A FIFO the guest has not touched yet takes
+ * more at once: its reader will drain it all the same.
  */
 static void serial_deliver(struct serial *s, struct serial_input *in)
 {
 	pthread_mutex_lock(&s->lock);
-	while (in->off < in->len && rx_count(s) < RX_SIZE && (in->off || !rx_count(s))) {
-		rx_push(s, in->pend[in->off++]);
-		counter_inc(&s->rx_bytes);
+	if (!rx_count(s) || !s->rx_taken) {
+		while (in->off < in->len && rx_count(s) < RX_SIZE) {
+			rx_push(s, in->pend[in->off++]);
+			counter_inc(&s->rx_bytes);
+			s->rx_taken = false;
+		}
 	}
 	s->want_space = in->off < in->len;
 	serial_update_irq(s);
@@ -489,6 +498,7 @@ static void serial_stats(void *state, struct stats_writer *w)
 	stats_u64(w, "tx_bytes", counter_read(&s->tx_bytes));
 	stats_u64(w, "rx_bytes", counter_read(&s->rx_bytes));
 	stats_u64(w, "rx_overruns", counter_read(&s->rx_overruns));
+	stats_u64(w, "irqs", counter_read(&s->irqs));
 }
 
 const struct device_ops serial_device = {

@@ -7,6 +7,7 @@
 #include "boot.h"
 #include "layout.h"
 #include "report.h"
+#include "report_out.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -60,9 +61,8 @@ struct options {
 	const char *raw_path;
 	bool stats;		/* --stats: table on stderr at exit */
 	const char *stats_json; /* --stats-json FILE */
-	FILE *stats_json_f;	/* stats_json_open() says how and why */
-	char *stats_json_tmp;	/* the new file renamed over FILE at exit, or NULL */
-	bool stats_json_done;	/* the report went into stats_json_f */
+	struct json_out json;
+	bool json_failed; /* the report could not be written */
 	unsigned stats_interval_ms;
 };
 
@@ -198,62 +198,6 @@ static int parse_net(char *arg, struct vm_config *cfg)
 	return 0;
 }
 
-/*
- * --stats-json goes whole, at exit, into a new file beside FILE that is then
- * renamed over it: a reader sees the previous report or this one, never a
- * part, and a run that writes none (bad input, a VMM that fails to start)
- * leaves FILE as it was. The new file is made now, so a path we cannot write
- * fails before the guest runs. A FILE that exists and is no regular file (a
- * FIFO, /dev/stdout, a symbolic link) is written in place.
- */
-static int stats_json_open(struct options *o)
-{
-	struct stat st;
-	int fd, e;
-
-	if (lstat(o->stats_json, &st) == 0 && !S_ISREG(st.st_mode)) {
-		o->stats_json_f = fopen(o->stats_json, "we");
-	} else if (asprintf(&o->stats_json_tmp, "%s.XXXXXX", o->stats_json) < 0) {
-		o->stats_json_tmp = NULL;
-		errno = ENOMEM;
-	} else if ((fd = mkostemp(o->stats_json_tmp, O_CLOEXEC)) >= 0) {
-		mode_t mask = umask(0); /* mkostemp's 0600 made what fopen would: 0666 & ~umask */
-
-		umask(mask);
-		if (fchmod(fd, 0666 & ~mask) == 0)
-			o->stats_json_f = fdopen(fd, "w");
-		if (!o->stats_json_f) {
-			e = errno;
-			close(fd);
-			unlink(o->stats_json_tmp);
-			errno = e;
-		}
-	}
-	if (o->stats_json_f)
-		return 0;
-	e = errno;
-	free(o->stats_json_tmp);
-	o->stats_json_tmp = NULL;
-	return bad_input("--stats-json '%s': %s", o->stats_json, strerror(e));
-}
-
-/* Ends --stats-json; false when a report was to be written and could not be. */
-static bool stats_json_close(struct options *o)
-{
-	/* A full disk shows as a stream error or a failed final flush. */
-	bool ok = !ferror(o->stats_json_f);
-
-	ok = fclose(o->stats_json_f) == 0 && ok;
-	if (o->stats_json_tmp) {
-		if (o->stats_json_done && ok && rename(o->stats_json_tmp, o->stats_json) != 0)
-			ok = false;
-		if (!o->stats_json_done || !ok)
-			unlink(o->stats_json_tmp);
-		free(o->stats_json_tmp);
-	}
-	return ok || !o->stats_json_done;
-}
-
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL, OPT_NET, OPT_PIN };
@@ -360,7 +304,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return bad_input("unexpected argument '%s' after KERNEL", argv[optind + 1]);
 		o->vm.kernel_path = argv[optind];
 	}
-	return o->stats_json ? stats_json_open(o) : 0;
+	int r = o->stats_json ? json_out_open(&o->json, o->stats_json) : 0;
+	if (r)
+		return bad_input("--stats-json '%s': %s", o->stats_json, strerror(-r));
+	return 0;
 }
 
 /* Reads a whole regular file; on failure prints the one line and returns -1. */
@@ -492,80 +439,6 @@ static int end_to_status(enum vm_end end)
 	return EXIT_VMM_ERROR;
 }
 
-static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format)
-{
-	struct stats_writer w;
-	stats_writer_init(&w, format, f);
-	report_write(rep, &w);
-	stats_finish(&w);
-}
-
-/* Reads one signal: SIGUSR1 asks for a snapshot (true); the others end the VM. */
-static bool take_signal(struct vm *vm, int sig_fd)
-{
-	struct signalfd_siginfo si;
-
-	if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
-		return false;
-	if (si.ssi_signo == SIGUSR1)
-		return true;
-	vm_request_end(vm, VM_END_USER);
-	return false;
-}
-
-/*
- * Writes a report to stderr while the VM runs. The main thread is the one
- * that hears the VM's end and the signals that end it, so it never blocks on
- * a stderr nobody reads: the text waits for room in polls that watch those
- * too, and what is left of it is dropped when the VM ends. A snapshot asked
- * for meanwhile is this one.
- */
-static void report_out(struct vm *vm, int sig_fd, const char *buf, size_t len)
-{
-	while (len && vm_end_reason(vm) == VM_RUNNING) {
-		struct pollfd fds[3] = {{.fd = STDERR_FILENO, .events = POLLOUT},
-					{.fd = vm->end_eventfd, .events = POLLIN},
-					{.fd = sig_fd, .events = POLLIN}};
-		if (poll(fds, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		if (fds[2].revents & POLLIN)
-			take_signal(vm, sig_fd);
-		if (!fds[0].revents)
-			continue;
-		if (!(fds[0].revents & POLLOUT))
-			return; /* POLLERR, POLLNVAL: nobody to write to */
-		/* No more than PIPE_BUF: a pipe with room takes that much without blocking. */
-		ssize_t n = write(STDERR_FILENO, buf, len < PIPE_BUF ? len : PIPE_BUF);
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return;
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-		}
-	}
-}
-
-/* The interval line (snapshot false) or a SIGUSR1 table, through report_out. */
-static void report_now(struct vm *vm, int sig_fd, struct vm_report *rep, bool snapshot)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-
-	if (!m)
-		return;
-	if (snapshot)
-		print_stats(rep, m, STATS_TABLE);
-	else
-		report_interval(rep, m);
-	if (fclose(m) == 0)
-		report_out(vm, sig_fd, buf, len);
-	free(buf);
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec t;
@@ -576,17 +449,19 @@ static uint64_t now_ms(void)
 
 /*
  * Waits for the guest to end or for a signal to end it, printing the interval
- * line and SIGUSR1 snapshots on the way. Interval lines keep to their own
- * schedule, however many snapshots come between them.
+ * line and SIGUSR1 snapshots on the way (report_out.c: never held by stderr).
+ * Interval lines keep to their own schedule, however many snapshots come
+ * between them.
  */
-static void wait_for_end(struct vm *vm, int sig_fd, struct vm_report *rep, unsigned interval_ms)
+static void wait_for_end(struct report_sink *k, unsigned interval_ms)
 {
-	bool ticking = interval_ms && rep;
+	struct vm *vm = k->vm;
+	bool ticking = interval_ms && k->rep;
 	uint64_t next = now_ms() + interval_ms;
 
 	while (vm_end_reason(vm) == VM_RUNNING) {
 		struct pollfd fds[2] = {{.fd = vm->end_eventfd, .events = POLLIN},
-					{.fd = sig_fd, .events = POLLIN}};
+					{.fd = k->sig_fd, .events = POLLIN}};
 		uint64_t t = now_ms();
 		int n = poll(fds, 2, !ticking ? -1 : next > t ? (int)(next - t) : 0);
 		if (n < 0) {
@@ -595,14 +470,16 @@ static void wait_for_end(struct vm *vm, int sig_fd, struct vm_report *rep, unsig
 			vm_request_end(vm, VM_END_ERROR);
 			break;
 		}
+		/* Signals first: writing the line below may read them itself. */
+		if ((fds[1].revents & POLLIN) &&
+		    report_take_signal(vm, k->sig_fd) == SIGNAL_SNAPSHOT && k->rep)
+			report_sink_write(k, REPORT_SNAPSHOT);
 		if (ticking && now_ms() >= next) {
-			report_now(vm, sig_fd, rep, false);
+			report_sink_write(k, REPORT_LINE);
 			next += interval_ms;
 			if (next <= now_ms()) /* a stalled stderr: no burst of late lines */
 				next = now_ms() + interval_ms;
 		}
-		if ((fds[1].revents & POLLIN) && take_signal(vm, sig_fd) && rep)
-			report_now(vm, sig_fd, rep, true);
 	}
 }
 
@@ -640,25 +517,27 @@ static int run_vm(struct vm *vm, struct options *o, const struct boot_regs *regs
 
 	sigset_t sigs;
 	vmm_signals(&sigs); /* blocked since main() began: only this signalfd sees them */
-	int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	/* Non-blocking: a report being written may have read the signal poll saw. */
+	int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sig_fd < 0) {
 		fprintf(stderr, "snvmm: signalfd: %s\n", strerror(errno));
 		return EXIT_VMM_ERROR;
 	}
 
 	struct vm_report *rep = report_open(vm);
+	struct report_sink sink;
+	report_sink_open(&sink, vm, rep, sig_fd);
 	if (vm_start_devices(vm) || vcpus_start(vm))
 		vm_request_end(vm, VM_END_ERROR);
-	wait_for_end(vm, sig_fd, rep, o->stats_interval_ms);
+	wait_for_end(&sink, o->stats_interval_ms);
 	vcpus_stop(vm);
 	vm_stop_devices(vm);
-	close(sig_fd);
 	if (rep && o->stats)
-		print_stats(rep, stderr, STATS_TABLE);
-	if (rep && o->stats_json_f) {
-		print_stats(rep, o->stats_json_f, STATS_JSON);
-		o->stats_json_done = true;
-	}
+		report_sink_write(&sink, REPORT_FINAL);
+	report_sink_close(&sink);
+	close(sig_fd);
+	if (rep && o->stats_json)
+		o->json_failed = !json_out_write(&o->json, rep);
 	report_close(rep);
 	return end_to_status(vm_end_reason(vm));
 }
@@ -716,7 +595,8 @@ int main(int argc, char **argv)
 		status = run_vm(&vm, &o, &regs);
 	vcpus_destroy(&vm);
 	vm_destroy(&vm);
-	if (o.stats_json_f && !stats_json_close(&o)) {
+	json_out_close(&o.json);
+	if (o.json_failed) {
 		fprintf(stderr, "snvmm: writing --stats-json '%s' failed\n", o.stats_json);
 		if (status == EXIT_POWEROFF)
 			status = EXIT_VMM_ERROR;

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+#include "report_out.h"
+#include "report.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum report_signal report_take_signal(struct vm *vm, int sig_fd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+		return SIGNAL_NONE; /* EAGAIN: another read took it */
+	if (si.ssi_signo == SIGUSR1)
+		return SIGNAL_SNAPSHOT;
+	vm_request_end(vm, VM_END_USER);
+	return SIGNAL_STOP;
+}
+
+static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format)
+{
+	struct stats_writer w;
+
+	stats_writer_init(&w, format, f);
+	report_write(rep, &w);
+	stats_finish(&w);
+}
+
+/*
+ * A terminal or a pipe on stderr is opened again for reports, non-blocking: a
+ * new open file description, so the flag is ours and not that of whoever else
+ * writes to it (a shell sharing the terminal). A regular file does not stall
+ * (and a new description would not share its offset); a socket cannot be
+ * reopened: both are written through fd 2 as they are.
+ */
+void report_sink_open(struct report_sink *k, struct vm *vm, struct vm_report *rep, int sig_fd)
+{
+	struct stat st;
+	int fd;
+
+	*k = (struct report_sink){.vm = vm, .rep = rep, .sig_fd = sig_fd, .fd = STDERR_FILENO};
+	if (fstat(STDERR_FILENO, &st) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+		return;
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0) {
+		k->fd = fd;
+		k->own_fd = true;
+	}
+}
+
+void report_sink_close(struct report_sink *k)
+{
+	if (k->own_fd)
+		close(k->fd);
+	k->own_fd = false;
+	k->fd = -1;
+}
+
+/* Writes buf in polls that also watch the VM's end (while it runs) and the signals. */
+static void sink_out(struct report_sink *k, const char *buf, size_t len, bool final)
+{
+	while (len && (final || vm_end_reason(k->vm) == VM_RUNNING)) {
+		struct pollfd fds[3] = {{.fd = k->fd, .events = POLLOUT},
+					{.fd = k->sig_fd, .events = POLLIN},
+					{.fd = final ? -1 : k->vm->end_eventfd, .events = POLLIN}};
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		/* A snapshot asked for while one is written is this one. */
+		if ((fds[1].revents & POLLIN) &&
+		    report_take_signal(k->vm, k->sig_fd) == SIGNAL_STOP && final)
+			return;
+		if (!fds[0].revents)
+			continue;
+		if (!(fds[0].revents & POLLOUT))
+			return; /* POLLERR, POLLNVAL: nobody to write to */
+		/* A pipe with room takes PIPE_BUF whole, even where fd 2 itself had to be used. */
+		ssize_t n = write(k->fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return;
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+	}
+}
+
+void report_sink_write(struct report_sink *k, enum report_kind what)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	if (what == REPORT_LINE)
+		report_interval(k->rep, m);
+	else
+		print_stats(k->rep, m, STATS_TABLE);
+	if (fclose(m) == 0)
+		sink_out(k, buf, len, what == REPORT_FINAL);
+	free(buf);
+}
+
+/*
+ * A new file beside path for its next version, with path's mode and owner
+ * where it exists (else what fopen would give: 0666 less the umask); NULL
+ * with errno set when none can be made. *tmp gets its name.
+ */
+static FILE *json_tmp_create(const char *path, char **tmp)
+{
+	struct stat st;
+	mode_t mode;
+	FILE *f = NULL;
+	int fd, e;
+
+	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
+		*tmp = NULL;
+		errno = ENOMEM;
+		return NULL;
+	}
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	if (stat(path, &st) == 0) {
+		mode = st.st_mode & 07777;
+		/* Best effort: not root, the file stays ours, as one fopen made would be. */
+		(void)!fchown(fd, st.st_uid, st.st_gid);
+	} else {
+		mode = umask(0);
+		umask(mode);
+		mode = 0666 & ~mode;
+	}
+	if (fchmod(fd, mode) == 0)
+		f = fdopen(fd, "w");
+	if (f)
+		return f;
+	e = errno;
+	close(fd);
+	unlink(*tmp);
+	errno = e;
+fail:
+	e = errno;
+	free(*tmp);
+	*tmp = NULL;
+	errno = e;
+	return NULL;
+}
+
+/*
+ * FILE is written at exit into a new file beside it, then renamed over it: a
+ * reader sees the previous report or this one, never a part, and a run that
+ * writes none (bad input, a VMM that fails to start) leaves FILE as it was.
+ * That a new file can be made is tried now, so a path we cannot write fails
+ * before the guest runs, and nothing is left beside FILE while it runs. FILE
+ * is written in place, opened now, where it exists and is no regular file (a
+ * FIFO, /dev/stdout, a symbolic link) or its directory takes no new file.
+ */
+int json_out_open(struct json_out *j, const char *path)
+{
+	struct stat st;
+	bool exists = lstat(path, &st) == 0;
+	char *tmp;
+	FILE *f;
+
+	*j = (struct json_out){.path = path};
+	if (!exists || S_ISREG(st.st_mode)) {
+		f = json_tmp_create(path, &tmp);
+		if (f) {
+			fclose(f);
+			unlink(tmp);
+			free(tmp);
+			j->replace = true;
+			return 0;
+		}
+		if (!exists)
+			return -errno;
+	}
+	j->in_place = fopen(path, "we");
+	return j->in_place ? 0 : -errno;
+}
+
+bool json_out_write(struct json_out *j, struct vm_report *rep)
+{
+	char *tmp = NULL;
+	FILE *f = j->replace ? json_tmp_create(j->path, &tmp) : j->in_place;
+	bool ok = f != NULL;
+
+	j->in_place = NULL;
+	if (f) {
+		print_stats(rep, f, STATS_JSON);
+		ok = !ferror(f); /* a full disk shows here or in the final flush */
+		ok = fclose(f) == 0 && ok;
+	}
+	if (tmp) {
+		if (ok && rename(tmp, j->path) != 0)
+			ok = false;
+		if (!ok)
+			unlink(tmp);
+		free(tmp);
+	}
+	return ok;
+}
+
+void json_out_close(struct json_out *j)
+{
+	if (j->in_place)
+		fclose(j->in_place);
+	j->in_place = NULL;
+}
