@@ -50,10 +50,11 @@ if [ ! -x ./snvmm ] || [ ! -f "$initrd" ] || [ ! -f "$k" ] || [ ! -f "$elf" ]; t
 	exit 1
 fi
 
-boot run-status --initrd "$initrd" --append 'snvmm.run="exit 7"' "$k"
-[ "$status" = 0 ] && has_line run-status 'snvmm-run: exit=7'
-result $? "kernel command line runs a command and its status comes back" \
-	"want status 0 and 'snvmm-run: exit=7'"
+# make run passes the terminal's size on the command line; init gives it to the console.
+boot run-status --initrd "$initrd" --append 'snvmm.rows=33 snvmm.cols=111 snvmm.run="stty size; exit 7"' "$k"
+[ "$status" = 0 ] && has_line run-status 'snvmm-run: exit=7' && has_line run-status '33 111'
+result $? "kernel command line runs a command and its status comes back; the console has the size given" \
+	"want status 0, '33 111' and 'snvmm-run: exit=7'"
 
 # The shell is driven through snvmm's stdin once its prompt shows; the FIFO's writer stays open
 # until snvmm exits so the guest never sees end-of-input early.

@@ -25,17 +25,20 @@ mkdir -p "$out"
 tmp=$(mktemp -d "$out/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
+echo "debian-kernel: fetching linux-image-$rel (about 70 MB) from Debian's archive" >&2
 if ! apt-get download -q "linux-image-$rel" >apt.log 2>&1; then
 	# The package list may be stale or missing on a fresh machine.
 	apt-get update -qq >/dev/null 2>&1 || true
 	if ! apt-get download -q "linux-image-$rel" >apt.log 2>&1; then
 		echo "debian-kernel: apt-get download linux-image-$rel failed:" >&2
 		tail -n 3 apt.log >&2
+		echo "debian-kernel: (the release comes from linux-headers-amd64; if the archive has" \
+			"moved on, 'apt-get install linux-headers-amd64' brings both up to date)" >&2
 		exit 1
 	fi
 fi
 # Another release's kernel goes (headers upgraded): scripts take the one vmlinuz-* there is.
-rm -rf "$out/boot" "$out/lib" "$out/usr" "$out/etc" "$out/vmlinux"
+rm -rf "${out:?}/boot" "${out:?}/lib" "${out:?}/usr" "${out:?}/etc" "${out:?}/vmlinux"
 dpkg-deb -x linux-image-"$rel"_*.deb "$out"
 
 # The ELF vmlinux for the PVH boot path, extracted from the bzImage's payload.

@@ -15,7 +15,31 @@ ipr=/usr/sbin/ip
 [ -x $ipr ] || ipr=/sbin/ip
 $ipr tuntap add dev tap0 mode tap 2>/dev/null || tunctl -t tap0 >/dev/null
 ip link set lo up
-echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6 2>/dev/null # IPv4 only, as the guest
+# IPv4 only, as the guest (a host booted with ipv6.disable=1 has no such file: fine).
+{ echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6; } 2>/dev/null || true
 ip addr add 10.0.2.1/24 dev tap0
 ip link set tap0 up
-exec ./snvmm --initrd initramfs/initramfs.cpio.gz --net tap=tap0 "$k"
+# The terminal's size goes to the guest's init (a serial line carries none).
+size=$(stty size 2>/dev/null || true)
+case $size in
+[1-9]*' '[1-9]*) append="snvmm.rows=${size% *} snvmm.cols=${size#* }" ;;
+*) append= ;;
+esac
+# A guest that reboots (status 3) is started again, as a machine would be; any other end is
+# the run's, and says how it ended.
+set +e
+while :; do
+	./snvmm --initrd initramfs/initramfs.cpio.gz --net tap=tap0 ${append:+--append "$append"} "$k"
+	st=$?
+	[ "$st" = 3 ] || break
+	echo "snvmm: the guest rebooted; starting it again"
+done
+case $st in
+0 | 6) ;;
+1) echo "snvmm: ended with a VMM error (status 1)" >&2 ;;
+2) echo "snvmm: refused its input (status 2)" >&2 ;;
+4) echo "snvmm: the guest panicked (status 4)" >&2 ;;
+5) echo "snvmm: the guest crashed (status 5)" >&2 ;;
+*) echo "snvmm: ended with status $st" >&2 ;;
+esac
+exit "$st"

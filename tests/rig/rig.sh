@@ -216,28 +216,64 @@ qemu_args=(-accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "$mem" -M q35
 	-kernel "$kernel" -initrd "$initrd" -no-reboot -nic none)
 start=$(date +%s.%N)
 stalled=0
+# L1 writes its uptime to its second UART (ttyS1, the file $hb) every few seconds. When that
+# stops while QEMU runs, L1 itself has stopped (seen now and then with nested SVM under TCG):
+# the rig says so after $stall_s seconds instead of waiting out the whole timeout. L1 starts its
+# heartbeat about 10 s after QEMU does; one that has not after $boot_s never finished booting
+# (seen once: both CPUs in the kernel with interrupts off, no console line at all).
+hb=$rigdir/heartbeat
+stall_s=60
+boot_s=120
+t_start=$(date +%s)
+rm -f "$hb" "$rigdir/stall.txt" "$rigdir/qemu.pid"
+# heartbeat_stale: prints "1 WHY" (stopped) or "boot WHY" (never booted) when L1 has, else fails.
+heartbeat_stale() {
+	local age
+	if [ -s "$hb" ]; then
+		age=$(($(date +%s) - $(stat -c %Y "$hb")))
+		[ "$age" -gt "$stall_s" ] && echo "1 heartbeat ${age}s old"
+	else
+		age=$(($(date +%s) - t_start))
+		[ "$age" -gt "$boot_s" ] && echo "boot no heartbeat ${age}s after QEMU started"
+	fi
+}
 if [ "$interactive" = 1 ]; then
 	size=$(stty size 2>/dev/null || true)
 	[[ $size =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] || size= # a pty of 0x0 (script(1)) has no size
 	[ -n "$size" ] && append+=" rig.rows=${size% *} rig.cols=${size#* }"
 	# No QEMU mux: every key, Ctrl-A and Ctrl-C included, goes to L1's console and so to snvmm.
+	# So no key could end a QEMU whose L1 stopped: a watcher ends it (SIGTERM: QEMU gives the
+	# terminal back as it was) and says so.
+	(
+		while sleep 2; do
+			qp=$(cat "$rigdir/qemu.pid" 2>/dev/null) || continue
+			kill -0 "$qp" 2>/dev/null || break
+			why=$(heartbeat_stale) || continue
+			echo "${why#* }" >"$rigdir/stall.txt"
+			echo "${why%% *}" >"$rigdir/stalled"
+			printf '\r\nrig: L1 stopped (%s); ending QEMU\r\n' "${why#* }" >&2
+			kill "$qp"
+			break
+		done
+	) &
+	wpid=$!
+	rm -f "$rigdir/stalled"
+	# The console's log is QEMU's own (logfile=), not a tee: QEMU makes the terminal
+	# non-blocking, and a tee writing to it would stop at the first EAGAIN of a slow terminal.
+	rm -f "$log"
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
 		-append "$append rig.mode=interactive" -display none -vga none -monitor none \
-		-chardev stdio,id=con,signal=off -serial chardev:con 2>&1 | tee "$log"
-	qrc=${PIPESTATUS[0]}
+		-pidfile "$rigdir/qemu.pid" -chardev stdio,id=con,signal=off,logfile="$log" \
+		-serial chardev:con -serial file:"$hb"
+	qrc=$?
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	[ -s "$rigdir/stalled" ] && stalled=$(cat "$rigdir/stalled")
 else
-	# L1 writes its uptime to its second UART (ttyS1, the file $hb) every few seconds. When that
-	# stops while QEMU runs, L1 itself has stopped (seen now and then with nested SVM under TCG):
-	# the rig says so after $stall_s seconds instead of waiting out the whole timeout, with where
-	# each L1 CPU was, read through QEMU's monitor (the FIFOs $mon.in and $mon.out). L1 starts
-	# its heartbeat about 10 s after QEMU does; one that has not after $boot_s never finished
-	# booting (seen once: both CPUs in the kernel with interrupts off, no console line at all).
-	hb=$rigdir/heartbeat
+	# A stall is reported with where each L1 CPU was, read through QEMU's monitor (the FIFOs
+	# $mon.in and $mon.out).
 	mon=$rigdir/monitor
-	stall_s=60
-	boot_s=120
-	t_start=$(date +%s)
-	rm -f "$hb" "$mon.in" "$mon.out" "$rigdir/stall.txt"
+	rm -f "$mon.in" "$mon.out"
 	mkfifo "$mon.in" "$mon.out" || die "cannot create the monitor FIFOs $mon.{in,out}"
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
 		-append "$append rig.mode=script" -display none -vga none -monitor pipe:"$mon" \
@@ -247,18 +283,9 @@ else
 	tpid=$!
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 2
-		if [ -s "$hb" ]; then
-			age=$(($(date +%s) - $(stat -c %Y "$hb")))
-			[ "$age" -gt "$stall_s" ] || continue
-			stalled=1
-			why="heartbeat ${age}s old"
-		else
-			age=$(($(date +%s) - t_start))
-			[ "$age" -gt "$boot_s" ] || continue
-			stalled=boot
-			why="no heartbeat ${age}s after QEMU started"
-		fi
-		report_stall "$why" >"$rigdir/stall.txt" 2>&1
+		why=$(heartbeat_stale) || continue
+		stalled=${why%% *}
+		report_stall "${why#* }" >"$rigdir/stall.txt" 2>&1
 		kill $qpid 2>/dev/null
 		break
 	done
@@ -275,7 +302,7 @@ if [ "$stalled" != 0 ]; then
 	else
 		echo "rig: L1 stopped: no heartbeat for ${stall_s}s, after ${secs}s (log: $log)" >&2
 	fi
-	sed 's/^/rig:   /' "$rigdir/stall.txt" >&2
+	[ -f "$rigdir/stall.txt" ] && sed 's/^/rig:   /' "$rigdir/stall.txt" >&2
 	exit 124
 fi
 marker=$(tr -d '\r' <"$log" | sed -n 's/^RIG-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
@@ -295,5 +322,9 @@ elif [ -z "$marker" ]; then
 	echo "rig: L1 ended without a RIG-EXIT marker (QEMU status $qrc, after ${secs}s; log: $log)" >&2
 	exit 125
 fi
-echo "rig: $script exited $marker; L1 ran ${secs}s wall"
+if [ "$interactive" = 1 ]; then
+	echo "rig: done ($script's status $marker; L1 ran ${secs}s)"
+else
+	echo "rig: $script exited $marker; L1 ran ${secs}s wall"
+fi
 exit "$marker"

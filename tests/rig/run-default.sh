@@ -8,5 +8,6 @@ cd "$(dirname "$0")/../.." || exit 1
 if [ "$(tests/rig/kvm-kind.sh)" = hw ]; then
 	exec tests/rig/guest-default.sh
 fi
-echo "snvmm: this host's /dev/kvm has no VMX/SVM (KVM-PVM); booting the default guest inside the nested rig"
+echo "snvmm: $(tests/rig/kvm-kind.sh --why 2>&1 >/dev/null); booting the default guest inside" \
+	"the nested rig (QEMU/TCG: about 30 s to the shell, and slower than hardware throughout)"
 exec tests/rig/rig.sh --interactive --timeout "${RIG_TIMEOUT:-14400}" tests/rig/guest-default.sh
