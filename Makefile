@@ -72,7 +72,7 @@ $(BUILD)/tsan/%: tests/unit/%.c
 
 # The NIC datapath test has a worker thread (plain and busy-polling): under TSan as well.
 # Several sources in one command leave gcc's .d with the last one's headers: these are listed.
-$(BUILD)/tsan/test_net: tests/unit/test_net.c devices/net_datapath.c vmm/guest_mem.c vmm/stats.c \
+$(BUILD)/tsan/test_net: tests/unit/test_net.c devices/net_datapath.c vmm/guest_mem.c vmm/log.c vmm/stats.c \
                         $(wildcard tests/unit/*.h devices/*.h ring/*.h vmm/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=thread -Itests/unit -o $@ $(filter %.c,$^) $(LDLIBS)

@@ -11,6 +11,7 @@
  */
 #include "device.h"
 #include "layout.h"
+#include "log.h"
 #include "net_datapath.h"
 #include "stats.h"
 #include "tap.h"
@@ -28,6 +29,8 @@ struct net {
 	struct vm *vm;
 	uint32_t gsi;
 	bool route_warned;
+	bool offload_set; /* the tap has the offloads in offload (the worker's alone) */
+	uint32_t offload;
 	const char *tap_name;
 	int tap_fd, mem_fd, kick_fd[2], irq_fd;
 	void *shared;
@@ -42,12 +45,24 @@ static int net_wanted(const struct vm_config *cfg)
 	return cfg->net_tap != NULL;
 }
 
+/*
+ * At each start, only when the offloads change: TUNSETOFFLOAD takes the
+ * host-wide rtnl lock and tells every netlink listener, and a guest may
+ * restart its NIC as often as it likes.
+ */
 static int net_set_offload(void *ctx, uint32_t gf)
 {
 	struct net *n = ctx;
+	uint32_t want = gf & (SNNET_F_GUEST_CSUM | SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6);
+	int r;
 
-	return tap_set_offload(n->tap_fd, n->tap_name, gf & SNNET_F_GUEST_CSUM,
-			       gf & SNNET_F_GUEST_TSO4, gf & SNNET_F_GUEST_TSO6);
+	if (n->offload_set && want == n->offload)
+		return 0;
+	r = tap_set_offload(n->tap_fd, n->tap_name, want & SNNET_F_GUEST_CSUM,
+			    want & SNNET_F_GUEST_TSO4, want & SNNET_F_GUEST_TSO6);
+	n->offload_set = r == 0;
+	n->offload = want;
+	return r;
 }
 
 /*
@@ -65,8 +80,7 @@ static int net_route_irq(void *ctx)
 		return r;
 	if (!n->route_warned) {
 		n->route_warned = true;
-		fprintf(
-		    stderr,
+		log_nowait(
 		    "snvmm: net '%s': routing GSI %u as an MSI: %s; its route stays as it was\n",
 		    n->tap_name, n->gsi, strerror(-r));
 	}

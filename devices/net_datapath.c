@@ -21,6 +21,7 @@
  * the guest makes still fires once.
  */
 #include "net_datapath.h"
+#include "log.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -184,8 +185,13 @@ static void handshake(struct net_dp *dp)
 	if ((gf & ~NET_HOST_FEATURES) ||
 	    ((gf & (SNNET_F_TSO4 | SNNET_F_TSO6)) && !(gf & SNNET_F_CSUM)) ||
 	    ((gf & (SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6)) && !(gf & SNNET_F_GUEST_CSUM))) {
-		fprintf(stderr, "snvmm: net '%s': guest features 0x%x not a valid subset of 0x%x\n",
-			dp->p.name, gf, NET_HOST_FEATURES);
+		/* Said once per VM: a guest could otherwise ask again at every kick. */
+		if (!dp->features_told)
+			log_nowait(
+			    "snvmm: net '%s': guest features 0x%x not a valid subset of 0x%x "
+			    "(said once; counted in protocol_errors)\n",
+			    dp->p.name, gf, NET_HOST_FEATURES);
+		dp->features_told = true;
 		counter_inc(&dp->c.protocol_errors);
 		return;
 	}
@@ -320,10 +326,9 @@ static void tap_gone(struct net_dp *dp)
 	dp->tx_blocked = false; /* no EPOLLOUT will come: what waits fails now, counted */
 	if (dp->tx_ipend < dp->tx_npend)
 		dp->more = true; /* gone mid-RX, after TX ran: fail the rest next round */
-	fprintf(stderr,
-		"snvmm: net '%s': the tap is gone (deleted on the host?); its frames are "
-		"dropped from now on\n",
-		dp->p.name);
+	log_nowait("snvmm: net '%s': the tap is gone (deleted on the host?); its frames are "
+		   "dropped from now on\n",
+		   dp->p.name);
 	counter_inc(&dp->c.syscalls);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, dp->p.tap_fd, NULL);
 }
@@ -534,10 +539,13 @@ static void note_errors(struct net_dp *dp)
 		if (snring_dev_broken(&dp->q[i]) && !dp->broken_told[i]) {
 			dp->broken_told[i] = true;
 			counter_inc(&dp->c.broken);
-			fprintf(stderr,
-				"snvmm: net '%s': %s queue broken after %u protocol errors; no "
-				"longer served\n",
-				dp->p.name, queue_name[i], e);
+			/* Once per VM: one that breaks, resets and breaks again is counted. */
+			if (!dp->broken_said[i])
+				log_nowait("snvmm: net '%s': %s queue broken after %u protocol "
+					   "errors; no longer served (said once; counted in "
+					   "broken)\n",
+					   dp->p.name, queue_name[i], e);
+			dp->broken_said[i] = true;
 		}
 	}
 }

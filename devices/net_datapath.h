@@ -72,7 +72,9 @@ struct net_dp {
 	bool tx_unarmed;  /* TX went idle while polling: arm it before sleeping */
 	uint64_t poll_until_ns;
 	uint64_t round_work0; /* window_work when this round began */
-	bool broken_told[2];
+	bool broken_told[2];  /* counted in broken, since the last start */
+	bool broken_said[2];  /* said on stderr, once per VM */
+	bool features_told;   /* bad guest features said on stderr, once per VM */
 	uint32_t errors_seen[2];
 	struct snring_buf tx_pend[NET_BATCH];
 	uint32_t tx_npend, tx_ipend;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -356,6 +357,9 @@ static void *serial_input_thread(void *arg)
 	struct serial_input input = {0}, *in = &input;
 	uint8_t buf[256];
 	uint64_t v;
+	struct stat st;
+	/* A regular file: always readable, FIONREAD says 0 at its end, and a read never blocks. */
+	bool file = fstat(s->in_fd, &st) == 0 && S_ISREG(st.st_mode);
 
 	while (!in->eof || in->len) {
 		/*
@@ -384,7 +388,7 @@ static void *serial_input_thread(void *arg)
 			 */
 			int avail = -1;
 			size_t want = sizeof(buf);
-			if (ioctl(s->in_fd, FIONREAD, &avail) == 0 && avail == 0 &&
+			if (!file && ioctl(s->in_fd, FIONREAD, &avail) == 0 && avail == 0 &&
 			    !(fds[2].revents & (POLLHUP | POLLERR))) {
 				serial_deliver(s, in);
 				continue;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "report_out.h"
+#include "log.h"
 #include "report.h"
 #include "vm.h"
 
@@ -35,22 +36,12 @@ static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format
 	stats_finish(&w);
 }
 
-/*
- * A terminal or a pipe on stderr is opened again for reports, non-blocking: a
- * new open file description, so the flag is ours and not that of whoever else
- * writes to it (a shell sharing the terminal). A regular file does not stall
- * (and a new description would not share its offset); a socket cannot be
- * reopened: both are written through fd 2 as they are.
- */
+/* Reports go through a non-blocking stderr of their own where there can be one (log.h). */
 void report_sink_open(struct report_sink *k, struct vm *vm, struct vm_report *rep, int sig_fd)
 {
-	struct stat st;
-	int fd;
+	int fd = stderr_nonblocking();
 
 	*k = (struct report_sink){.vm = vm, .rep = rep, .sig_fd = sig_fd, .fd = STDERR_FILENO};
-	if (fstat(STDERR_FILENO, &st) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
-		return;
-	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd >= 0) {
 		k->fd = fd;
 		k->own_fd = true;

@@ -2,6 +2,7 @@
 #include "vcpu.h"
 #include "boot.h"
 #include "cpuid.h"
+#include "log.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -60,8 +61,8 @@ static int handle_io(struct vcpu *v)
 	/* KVM fills these, but a bad value must stop the vCPU, not walk off the page. */
 	if ((size != 1 && size != 2 && size != 4) || count == 0 ||
 	    off + (uint64_t)size * count > (uint64_t)v->vm->run_size) {
-		fprintf(stderr, "snvmm: vcpu%u: malformed port I/O exit (size %u count %u)\n",
-			v->id, size, count);
+		log_nowait("snvmm: vcpu%u: malformed port I/O exit (size %u count %u)\n", v->id,
+			   size, count);
 		vm_request_end(v->vm, VM_END_ERROR);
 		return 1;
 	}
@@ -78,7 +79,7 @@ static int handle_mmio(struct vcpu *v)
 	uint32_t len = run->mmio.len;
 
 	if (len == 0 || len > sizeof(run->mmio.data)) {
-		fprintf(stderr, "snvmm: vcpu%u: malformed MMIO exit (len %u)\n", v->id, len);
+		log_nowait("snvmm: vcpu%u: malformed MMIO exit (len %u)\n", v->id, len);
 		vm_request_end(v->vm, VM_END_ERROR);
 		return 1;
 	}
@@ -108,20 +109,19 @@ static int handle_shutdown(struct vcpu *v)
 	    ioctl(v->fd, KVM_GET_REGS, &regs) == 0 && ioctl(v->fd, KVM_GET_SREGS, &sregs) == 0;
 
 	if (have && regs.rip == 0xfff0 && sregs.cs.selector == 0xf000 && !(sregs.cr0 & 1))
-		fprintf(stderr,
-			"snvmm: vcpu%u: guest triple fault (shutdown); registers lost: KVM reset "
-			"the vCPU at the shutdown (AMD SVM does)\n",
-			v->id);
+		log_nowait(
+		    "snvmm: vcpu%u: guest triple fault (shutdown); registers lost: KVM reset "
+		    "the vCPU at the shutdown (AMD SVM does)\n",
+		    v->id);
 	else if (have)
-		fprintf(stderr,
-			"snvmm: vcpu%u: guest triple fault (shutdown) at rip 0x%llx rsp 0x%llx "
-			"cs 0x%x cr0 0x%llx cr2 0x%llx cr3 0x%llx idt 0x%llx/%u\n",
-			v->id, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
-			sregs.cs.selector, (unsigned long long)sregs.cr0,
-			(unsigned long long)sregs.cr2, (unsigned long long)sregs.cr3,
-			(unsigned long long)sregs.idt.base, sregs.idt.limit);
+		log_nowait("snvmm: vcpu%u: guest triple fault (shutdown) at rip 0x%llx rsp 0x%llx "
+			   "cs 0x%x cr0 0x%llx cr2 0x%llx cr3 0x%llx idt 0x%llx/%u\n",
+			   v->id, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+			   sregs.cs.selector, (unsigned long long)sregs.cr0,
+			   (unsigned long long)sregs.cr2, (unsigned long long)sregs.cr3,
+			   (unsigned long long)sregs.idt.base, sregs.idt.limit);
 	else
-		fprintf(stderr, "snvmm: vcpu%u: guest triple fault (shutdown)\n", v->id);
+		log_nowait("snvmm: vcpu%u: guest triple fault (shutdown)\n", v->id);
 	vm_request_end(v->vm, VM_END_CRASH);
 	return 1;
 }
@@ -139,8 +139,8 @@ static int handle_system_event(struct vcpu *v)
 		vm_request_end(v->vm, VM_END_PANIC);
 		break;
 	default:
-		fprintf(stderr, "snvmm: vcpu%u: unexpected system event %u\n", v->id,
-			v->run->system_event.type);
+		log_nowait("snvmm: vcpu%u: unexpected system event %u\n", v->id,
+			   v->run->system_event.type);
 		vm_request_end(v->vm, VM_END_ERROR);
 	}
 	return 1;
@@ -148,8 +148,8 @@ static int handle_system_event(struct vcpu *v)
 
 static int handle_fail_entry(struct vcpu *v)
 {
-	fprintf(stderr, "snvmm: vcpu%u: KVM entry failed, hardware reason 0x%llx\n", v->id,
-		(unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+	log_nowait("snvmm: vcpu%u: KVM entry failed, hardware reason 0x%llx\n", v->id,
+		   (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
 	vm_request_end(v->vm, VM_END_CRASH);
 	return 1;
 }
@@ -157,11 +157,11 @@ static int handle_fail_entry(struct vcpu *v)
 static int handle_internal_error(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
-	fprintf(stderr, "snvmm: vcpu%u: KVM internal error, suberror %u%s\n", v->id,
-		run->internal.suberror,
-		run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-		    ? " (instruction emulation failed)"
-		    : "");
+	log_nowait("snvmm: vcpu%u: KVM internal error, suberror %u%s\n", v->id,
+		   run->internal.suberror,
+		   run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+		       ? " (instruction emulation failed)"
+		       : "");
 	vm_request_end(v->vm, VM_END_CRASH);
 	return 1;
 }
@@ -185,7 +185,7 @@ int vcpu_dispatch_exit(struct vcpu *v)
 	counter_inc(&v->counts.exits[reason < VCPU_EXIT_SLOTS ? reason : VCPU_EXIT_SLOTS - 1]);
 	if (reason < ARRAY_SIZE(exit_handlers) && exit_handlers[reason])
 		return exit_handlers[reason](v);
-	fprintf(stderr, "snvmm: vcpu%u: unhandled KVM exit reason %u\n", v->id, reason);
+	log_nowait("snvmm: vcpu%u: unhandled KVM exit reason %u\n", v->id, reason);
 	vm_request_end(v->vm, VM_END_ERROR);
 	return 1;
 }
@@ -209,7 +209,7 @@ static void *vcpu_thread(void *arg)
 				counter_inc(&v->counts.exits[KVM_EXIT_INTR]);
 				continue;
 			}
-			fprintf(stderr, "snvmm: KVM_RUN vcpu%u: %s\n", v->id, strerror(errno));
+			log_nowait("snvmm: KVM_RUN vcpu%u: %s\n", v->id, strerror(errno));
 			vm_request_end(v->vm, VM_END_ERROR);
 			break;
 		}

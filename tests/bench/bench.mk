@@ -3,7 +3,7 @@
 
 BENCH_DP      := $(BUILD)/bench/net_datapath
 BENCH_DP_SRCS := tests/bench/net_datapath.c devices/net_datapath.c devices/tap.c \
-                 vmm/guest_mem.c vmm/stats.c
+                 vmm/guest_mem.c vmm/log.c vmm/stats.c
 
 .PHONY: bench-datapath
 

@@ -3,7 +3,7 @@
 
 NET_FUZZ      := $(BUILD)/fuzz/fuzz_net
 NET_FUZZ_SECS ?= 120
-NET_FUZZ_SRCS := tests/fuzz/fuzz_net.c devices/net_datapath.c vmm/guest_mem.c vmm/stats.c
+NET_FUZZ_SRCS := tests/fuzz/fuzz_net.c devices/net_datapath.c vmm/guest_mem.c vmm/log.c vmm/stats.c
 
 .PHONY: fuzz-net
 

@@ -182,6 +182,40 @@ def stalled_stderr(kind):
           f"status {st}, {queued[0]} bytes queued, alive before SIGTERM: {alive}")
 
 
+def thread_cpu_secs(pid, name):
+    for t in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{t}/comm") as f:
+            if f.read().strip() != name:
+                continue
+        with open(f"/proc/{pid}/task/{t}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return None
+
+
+def file_stdin(tmp):
+    # stdin a regular file: poll says readable for ever and FIONREAD says 0 at its end, so
+    # serial-in spun a host CPU for the whole run once it had read the file.
+    path = os.path.join(tmp, "input.txt")
+    with open(path, "w") as f:
+        f.write("some input\n")
+    with open(path) as f:
+        p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/mute.bin"], stdin=f,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready(p)
+    time.sleep(2)
+    try:
+        cpu = thread_cpu_secs(p.pid, "serial-in")
+        if cpu is None and p.poll() is None:
+            cpu = 0.0  # serial-in has ended: nothing left to read
+    except OSError:
+        cpu = None
+    p.send_signal(signal.SIGTERM)
+    st = wait(p, 5)
+    check("stdin a regular file: serial-in sleeps after its end (under 0.2 s of CPU in 2 s)",
+          cpu is not None and cpu < 0.2 and st == 6, f"status {st}, serial-in CPU {cpu} s")
+
+
 def big_input(tmp):
     # serial-echo upper-cases every byte until a newline: 20000 of them pass a
     # 1024-byte FIFO only if the input waits for the guest and loses nothing.
@@ -243,6 +277,7 @@ def main():
         stalled_stderr("pipe")
         stalled_stderr("pty")
         big_input(tmp)
+        file_stdin(tmp)
         fifo_clear(tmp)
         rx_batches(tmp)
     print(f"console: {passed} passed, {failed} failed")
