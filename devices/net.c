@@ -29,7 +29,8 @@ struct net {
 	struct vm *vm;
 	uint32_t gsi;
 	bool route_warned;
-	bool offload_set; /* the tap has the offloads in offload (the worker's alone) */
+	bool offload_set;    /* the tap has the offloads in offload (the worker's alone) */
+	bool offload_failed; /* the tap refused them once: not asked again */
 	uint32_t offload;
 	const char *tap_name;
 	int tap_fd, mem_fd, kick_fd[2], irq_fd;
@@ -48,7 +49,9 @@ static int net_wanted(const struct vm_config *cfg)
 /*
  * At each start, only when the offloads change: TUNSETOFFLOAD takes the
  * host-wide rtnl lock and tells every netlink listener, and a guest may
- * restart its NIC as often as it likes.
+ * restart its NIC as often as it likes. A tap that refused (only a detached
+ * one does: deleted on the host) is not asked again, and said so once; the
+ * device then starts without guest offloads (net_datapath.c).
  */
 static int net_set_offload(void *ctx, uint32_t gf)
 {
@@ -56,13 +59,21 @@ static int net_set_offload(void *ctx, uint32_t gf)
 	uint32_t want = gf & (SNNET_F_GUEST_CSUM | SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6);
 	int r;
 
+	if (n->offload_failed)
+		return -EBADFD;
 	if (n->offload_set && want == n->offload)
 		return 0;
-	r = tap_set_offload(n->tap_fd, n->tap_name, want & SNNET_F_GUEST_CSUM,
-			    want & SNNET_F_GUEST_TSO4, want & SNNET_F_GUEST_TSO6);
-	n->offload_set = r == 0;
+	r = tap_set_offload(n->tap_fd, want & SNNET_F_GUEST_CSUM, want & SNNET_F_GUEST_TSO4,
+			    want & SNNET_F_GUEST_TSO6);
+	if (r) {
+		n->offload_failed = true;
+		log_nowait("snvmm: net '%s': TUNSETOFFLOAD: %s; the guest gets no offloads\n",
+			   n->tap_name, strerror(-r));
+		return r;
+	}
+	n->offload_set = true;
 	n->offload = want;
-	return r;
+	return 0;
 }
 
 /*

@@ -695,7 +695,7 @@ int net_dp_run(struct net_dp *dp)
 	take_kicks(dp, dp->p.kick_fd[SNRING_QUEUE_TX]);
 	take_kicks(dp, dp->p.kick_fd[SNRING_QUEUE_RX]);
 	if (r < 0)
-		fprintf(stderr, "snvmm: net '%s': epoll_wait: %s\n", dp->p.name, strerror(-r));
+		log_nowait("snvmm: net '%s': epoll_wait: %s\n", dp->p.name, strerror(-r));
 	return r < 0 ? r : 0;
 }
 

@@ -17,6 +17,7 @@
  */
 #include "device.h"
 #include "layout.h"
+#include "log.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -125,7 +126,7 @@ static void rx_room(struct serial *s)
 		return;
 	s->want_space = false;
 	if (write(s->space_fd, &one, sizeof(one)) < 0)
-		perror("snvmm: serial: space eventfd");
+		log_nowait("snvmm: serial: space eventfd: %s\n", strerror(errno));
 }
 
 static void rx_push(struct serial *s, uint8_t c)

@@ -66,7 +66,7 @@ int tap_open(const char *name)
 	return fd;
 }
 
-int tap_set_offload(int fd, const char *name, bool csum, bool tso4, bool tso6)
+int tap_set_offload(int fd, bool csum, bool tso4, bool tso6)
 {
 	unsigned long off = 0;
 
@@ -77,7 +77,5 @@ int tap_set_offload(int fd, const char *name, bool csum, bool tso4, bool tso6)
 		off |= TUN_F_TSO4;
 	if (tso6)
 		off |= TUN_F_TSO6;
-	if (ioctl(fd, TUNSETOFFLOAD, off) < 0)
-		return tap_fail(name, "TUNSETOFFLOAD", -1);
-	return 0;
+	return ioctl(fd, TUNSETOFFLOAD, off) < 0 ? -errno : 0;
 }

@@ -21,8 +21,9 @@ int tap_open(const char *name);
 
 /*
  * Tells the tap what frames we, its reader, can take: csum = frames with a
- * partial checksum, tso4/tso6 = TCP GSO frames (each implies csum).
+ * partial checksum, tso4/tso6 = TCP GSO frames (each implies csum). 0 or
+ * -errno, silently: it runs on the NIC's worker, whose caller says it once.
  */
-int tap_set_offload(int fd, const char *name, bool csum, bool tso4, bool tso6);
+int tap_set_offload(int fd, bool csum, bool tso4, bool tso6);
 
 #endif

@@ -476,6 +476,10 @@ static void wait_for_end(struct report_sink *k, unsigned interval_ms)
 			report_sink_write(k, REPORT_SNAPSHOT);
 		if (ticking && now_ms() >= next) {
 			report_sink_write(k, REPORT_LINE);
+			if (k->snapshot_pending) {
+				k->snapshot_pending = false;
+				report_sink_write(k, REPORT_SNAPSHOT);
+			}
 			next += interval_ms;
 			if (next <= now_ms()) /* a stalled stderr: no burst of late lines */
 				next = now_ms() + interval_ms;

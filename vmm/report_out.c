@@ -57,8 +57,11 @@ void report_sink_close(struct report_sink *k)
 }
 
 /* Writes buf in polls that also watch the VM's end (while it runs) and the signals. */
-static void sink_out(struct report_sink *k, const char *buf, size_t len, bool final)
+static void sink_out(struct report_sink *k, const char *buf, size_t len, enum report_kind what)
 {
+	bool final = what == REPORT_FINAL;
+	enum report_signal sig;
+
 	while (len && (final || vm_end_reason(k->vm) == VM_RUNNING)) {
 		struct pollfd fds[3] = {{.fd = k->fd, .events = POLLOUT},
 					{.fd = k->sig_fd, .events = POLLIN},
@@ -68,17 +71,24 @@ static void sink_out(struct report_sink *k, const char *buf, size_t len, bool fi
 				continue;
 			return;
 		}
-		/* A snapshot asked for while one is written is this one. */
-		if ((fds[1].revents & POLLIN) &&
-		    report_take_signal(k->vm, k->sig_fd) == SIGNAL_STOP && final)
+		sig =
+		    (fds[1].revents & POLLIN) ? report_take_signal(k->vm, k->sig_fd) : SIGNAL_NONE;
+		if (sig == SIGNAL_STOP && final)
 			return;
+		/* Asked for while a snapshot is written, it is this one; else it comes next. */
+		if (sig == SIGNAL_SNAPSHOT && what != REPORT_SNAPSHOT)
+			k->snapshot_pending = true;
 		if (!fds[0].revents)
 			continue;
 		if (!(fds[0].revents & POLLOUT))
 			return; /* POLLERR, POLLNVAL: nobody to write to */
-		/* A pipe with room takes PIPE_BUF whole, even where fd 2 itself had to be used. */
-		ssize_t n = write(k->fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
+		/* Whole lines where they fit, so another thread's line cannot land inside one. */
+		size_t chunk = len < PIPE_BUF ? len : PIPE_BUF;
+		const char *nl = chunk < len ? memrchr(buf, '\n', chunk) : NULL;
+		if (nl)
+			chunk = (size_t)(nl - buf) + 1;
+		ssize_t n = stderr_write_nowait(k->own_fd ? k->fd : -1, buf, chunk);
+		if (n < 0 && errno != EINTR)
 			return;
 		if (n > 0) {
 			buf += n;
@@ -100,7 +110,7 @@ void report_sink_write(struct report_sink *k, enum report_kind what)
 	else
 		print_stats(k->rep, m, STATS_TABLE);
 	if (fclose(m) == 0)
-		sink_out(k, buf, len, what == REPORT_FINAL);
+		sink_out(k, buf, len, what);
 	free(buf);
 }
 

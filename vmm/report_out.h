@@ -28,6 +28,7 @@ struct report_sink {
 	struct vm_report *rep;
 	int sig_fd, fd;
 	bool own_fd;
+	bool snapshot_pending; /* SIGUSR1 came while another report was written */
 };
 
 enum report_kind {

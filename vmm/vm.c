@@ -3,6 +3,7 @@
 #include "cpuid.h"
 #include "device.h"
 #include "layout.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -363,7 +364,7 @@ void vm_request_end(struct vm *vm, enum vm_end why)
 		uint64_t one = 1;
 		/* An eventfd write of 1 cannot fail short of a bad fd. */
 		if (write(vm->end_eventfd, &one, sizeof(one)) < 0)
-			perror("snvmm: end eventfd");
+			log_nowait("snvmm: end eventfd: %s\n", strerror(errno));
 	}
 }
 

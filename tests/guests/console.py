@@ -17,6 +17,7 @@ import json
 import os
 import pty
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -155,6 +156,13 @@ def stalled_stderr(kind):
     if kind == "pipe":
         r, w = os.pipe()
         full = 48 * 1024  # of 64 KiB: partly filled pages count as full
+    elif kind == "socket":  # no reopening through /proc: written with MSG_DONTWAIT
+        rs, ws = socket.socketpair()
+        for sk in (rs, ws):
+            sk.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        r, w = rs.detach(), ws.detach()
+        full = 256  # socket buffers count overhead: a few hundred bytes fill this one
     else:
         full = 4000  # the master's line buffer holds 4095
         r, w = pty.openpty()
@@ -276,6 +284,7 @@ def main():
         escape_and_signals()
         stalled_stderr("pipe")
         stalled_stderr("pty")
+        stalled_stderr("socket")
         big_input(tmp)
         file_stdin(tmp)
         fifo_clear(tmp)

@@ -25,13 +25,20 @@ case $size in
 [1-9]*' '[1-9]*) append="snvmm.rows=${size% *} snvmm.cols=${size#* }" ;;
 *) append= ;;
 esac
-# A guest that reboots (status 3) is started again, as a machine would be; any other end is
-# the run's, and says how it ended.
+# A guest that reboots (status 3) is started again, as a machine would be, unless it keeps
+# rebooting within seconds of its start; any other end is the run's, and says how it ended.
 set +e
+quick=0
 while :; do
+	t0=$(date +%s)
 	./snvmm --initrd initramfs/initramfs.cpio.gz --net tap=tap0 ${append:+--append "$append"} "$k"
 	st=$?
 	[ "$st" = 3 ] || break
+	if [ $(($(date +%s) - t0)) -lt 20 ]; then quick=$((quick + 1)); else quick=0; fi
+	if [ "$quick" -ge 5 ]; then
+		echo "snvmm: the guest rebooted 5 times within 20 s of its start; not starting it again" >&2
+		break
+	fi
 	echo "snvmm: the guest rebooted; starting it again"
 done
 case $st in
@@ -40,6 +47,7 @@ case $st in
 2) echo "snvmm: refused its input (status 2)" >&2 ;;
 4) echo "snvmm: the guest panicked (status 4)" >&2 ;;
 5) echo "snvmm: the guest crashed (status 5)" >&2 ;;
+3) ;;
 *) echo "snvmm: ended with status $st" >&2 ;;
 esac
 exit "$st"

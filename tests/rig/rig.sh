@@ -224,17 +224,27 @@ stalled=0
 hb=$rigdir/heartbeat
 stall_s=60
 boot_s=120
-t_start=$(date +%s)
 rm -f "$hb" "$rigdir/stall.txt" "$rigdir/qemu.pid"
-# heartbeat_stale: prints "1 WHY" (stopped) or "boot WHY" (never booted) when L1 has, else fails.
+# heartbeat_stale, called every 2 s: sets why to "1 WHY" (L1 stopped) or "boot WHY" (never
+# booted) and succeeds when L1 has. It counts its own calls, not the clock: a host suspended
+# (or a clock stepped) longer than stall_s must not pass for a stalled L1 on resume.
+hb_size=-1
+hb_still=0
 heartbeat_stale() {
-	local age
-	if [ -s "$hb" ]; then
-		age=$(($(date +%s) - $(stat -c %Y "$hb")))
-		[ "$age" -gt "$stall_s" ] && echo "1 heartbeat ${age}s old"
+	local size
+	size=$(stat -c %s "$hb" 2>/dev/null || echo 0)
+	if [ "$size" != "$hb_size" ]; then
+		hb_size=$size
+		hb_still=0
+		return 1
+	fi
+	hb_still=$((hb_still + 2))
+	if [ "$size" -gt 0 ]; then
+		why="1 heartbeat still for ${hb_still}s"
+		[ "$hb_still" -gt "$stall_s" ]
 	else
-		age=$(($(date +%s) - t_start))
-		[ "$age" -gt "$boot_s" ] && echo "boot no heartbeat ${age}s after QEMU started"
+		why="boot no heartbeat ${hb_still}s after QEMU started"
+		[ "$hb_still" -gt "$boot_s" ]
 	fi
 }
 if [ "$interactive" = 1 ]; then
@@ -247,8 +257,9 @@ if [ "$interactive" = 1 ]; then
 	(
 		while sleep 2; do
 			qp=$(cat "$rigdir/qemu.pid" 2>/dev/null) || continue
+			[ -n "$qp" ] || continue # created, pid not yet written
 			kill -0 "$qp" 2>/dev/null || break
-			why=$(heartbeat_stale) || continue
+			heartbeat_stale || continue
 			echo "${why#* }" >"$rigdir/stall.txt"
 			echo "${why%% *}" >"$rigdir/stalled"
 			printf '\r\nrig: L1 stopped (%s); ending QEMU\r\n' "${why#* }" >&2
@@ -283,7 +294,7 @@ else
 	tpid=$!
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 2
-		why=$(heartbeat_stale) || continue
+		heartbeat_stale || continue
 		stalled=${why%% *}
 		report_stall "${why#* }" >"$rigdir/stall.txt" 2>&1
 		kill $qpid 2>/dev/null

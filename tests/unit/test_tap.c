@@ -212,8 +212,8 @@ static int child(void)
 	if (fd < 0)
 		return check_summary("test_tap (netns)");
 	CHECK_EQ(tap_open(TAP_NAME), -EBUSY); /* one process at a time */
-	CHECK_EQ(tap_set_offload(fd, TAP_NAME, true, true, true), 0);
-	CHECK_EQ(tap_set_offload(fd, TAP_NAME, false, false, false), 0);
+	CHECK_EQ(tap_set_offload(fd, true, true, true), 0);
+	CHECK_EQ(tap_set_offload(fd, false, false, false), 0);
 	CHECK_EQ(fake_if_up(TAP_NAME, "10.0.2.1", tap_mac), 0);
 
 	CHECK_EQ(fg_init(&g, 16 << 20, fd), 0);
