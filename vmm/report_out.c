@@ -164,20 +164,23 @@ fail:
  * reader sees the previous report or this one, never a part, and a run that
  * writes none (bad input, a VMM that fails to start) leaves FILE as it was.
  * That a new file can be made is tried now, so a path we cannot write fails
- * before the guest runs, and nothing is left beside FILE while it runs. FILE
- * is written in place, opened now, where it exists and is no regular file (a
- * FIFO, /dev/stdout, a symbolic link) or its directory takes no new file.
+ * before the guest runs, and nothing is left beside FILE while it runs. A
+ * symbolic link is followed: what it names is replaced, the link stays. FILE
+ * is written in place, opened (emptied) now, where it is no regular file (a
+ * FIFO, /dev/stdout) or its directory takes no new file.
  */
 int json_out_open(struct json_out *j, const char *path)
 {
 	struct stat st;
-	bool exists = lstat(path, &st) == 0;
+	bool exists = stat(path, &st) == 0;
 	char *tmp;
 	FILE *f;
 
 	*j = (struct json_out){.path = path};
+	if (exists && S_ISREG(st.st_mode) && (j->resolved = realpath(path, NULL)))
+		j->path = j->resolved;
 	if (!exists || S_ISREG(st.st_mode)) {
-		f = json_tmp_create(path, &tmp);
+		f = json_tmp_create(j->path, &tmp);
 		if (f) {
 			fclose(f);
 			unlink(tmp);
@@ -219,4 +222,6 @@ void json_out_close(struct json_out *j)
 	if (j->in_place)
 		fclose(j->in_place);
 	j->in_place = NULL;
+	free(j->resolved);
+	j->resolved = NULL;
 }

@@ -46,7 +46,8 @@ void report_sink_write(struct report_sink *k, enum report_kind what);
 void report_sink_close(struct report_sink *k);
 
 struct json_out {
-	const char *path;
+	const char *path; /* FILE, or what it links to */
+	char *resolved;
 	FILE *in_place; /* FILE written where it is (json_out_open says when) */
 	bool replace;	/* written into a new file renamed over FILE */
 };
@@ -55,7 +56,7 @@ struct json_out {
 int json_out_open(struct json_out *j, const char *path);
 /* Writes the report; false when it could not be written whole. */
 bool json_out_write(struct json_out *j, struct vm_report *rep);
-/* Ends a json_out that wrote nothing (a run that ended before its report). */
+/* Ends a json_out, written or not (a run that ended before its report). */
 void json_out_close(struct json_out *j);
 
 #endif

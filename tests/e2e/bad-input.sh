@@ -110,10 +110,13 @@ expect_reject "--stats-json in a missing directory" --stats-json "$tmp/no-such-d
 echo '{"earlier": 1}' >"$tmp/s.json"
 expect_reject "--stats-json over an earlier report, with a missing kernel" \
 	--stats-json "$tmp/s.json" "$tmp/no-such-kernel"
+ln -s s.json "$tmp/link.json" # a link is followed: what it names is kept, then replaced
+expect_reject "--stats-json through a symbolic link, with a missing kernel" \
+	--stats-json "$tmp/link.json" "$tmp/no-such-kernel"
 beside=0
-for f in "$tmp"/s.json?*; do [ -e "$f" ] && beside=$((beside + 1)); done
-if [ "$(cat "$tmp/s.json")" = '{"earlier": 1}' ] && [ "$beside" = 0 ]; then
-	echo "PASS: the refused run left the earlier --stats-json whole and nothing beside it"
+for f in "$tmp"/s.json?* "$tmp"/link.json?*; do [ -e "$f" ] && beside=$((beside + 1)); done
+if [ "$(cat "$tmp/s.json")" = '{"earlier": 1}' ] && [ "$beside" = 0 ] && [ -L "$tmp/link.json" ]; then
+	echo "PASS: the refused runs left the earlier --stats-json whole, the link, and nothing beside them"
 	pass=$((pass + 1))
 else
 	echo "FAIL: the refused run changed the earlier --stats-json: $(ls "$tmp")"
