@@ -7,10 +7,7 @@
 	.code64
 	.globl _start
 _start:
-	mov $COM1+5, %dx
-1:	inb %dx, %al
-	test $1, %al
-	jz 1b
+1:	wait_rx
 	mov $COM1, %dx
 	inb %dx, %al
 	cmp $'\n', %al
@@ -21,7 +18,6 @@ _start:
 	ja 2f
 	sub $32, %al
 2:	outb %al, %dx
-	mov $COM1+5, %dx
 	jmp 1b
 3:	outb %al, %dx
 	poweroff

@@ -5,20 +5,14 @@
 	.code64
 	.globl _start
 _start:
-	mov $COM1+5, %dx
-1:	inb %dx, %al
-	test $1, %al
-	jz 1b
+	wait_rx
 	mov $200000, %ecx
 2:	inb %dx, %al
 	loop 2b
 	mov $COM1+2, %dx
 	mov $0x07, %al /* FCR: FIFO on, clear receive and transmit */
 	outb %al, %dx
-3:	mov $COM1+5, %dx
-4:	inb %dx, %al
-	test $1, %al
-	jz 4b
+3:	wait_rx
 	mov $COM1, %dx
 	inb %dx, %al
 	outb %al, %dx

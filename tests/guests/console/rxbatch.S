@@ -13,10 +13,7 @@ _start:
 	mov $COM1+1, %dx
 	mov $0x01, %al /* IER: received data */
 	outb %al, %dx
-1:	mov $COM1+5, %dx
-2:	inb %dx, %al
-	test $1, %al
-	jz 2b
+1:	wait_rx
 	mov $COM1, %dx
 	inb %dx, %al
 	cmp $'\n', %al
