@@ -39,20 +39,14 @@ static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format
 /* Reports go through a non-blocking stderr of their own where there can be one (log.h). */
 void report_sink_open(struct report_sink *k, struct vm *vm, struct vm_report *rep, int sig_fd)
 {
-	int fd = stderr_nonblocking();
-
-	*k = (struct report_sink){.vm = vm, .rep = rep, .sig_fd = sig_fd, .fd = STDERR_FILENO};
-	if (fd >= 0) {
-		k->fd = fd;
-		k->own_fd = true;
-	}
+	*k = (struct report_sink){
+	    .vm = vm, .rep = rep, .sig_fd = sig_fd, .fd = stderr_nonblocking()};
 }
 
 void report_sink_close(struct report_sink *k)
 {
-	if (k->own_fd)
+	if (k->fd >= 0)
 		close(k->fd);
-	k->own_fd = false;
 	k->fd = -1;
 }
 
@@ -63,9 +57,10 @@ static void sink_out(struct report_sink *k, const char *buf, size_t len, enum re
 	enum report_signal sig;
 
 	while (len && (final || vm_end_reason(k->vm) == VM_RUNNING)) {
-		struct pollfd fds[3] = {{.fd = k->fd, .events = POLLOUT},
-					{.fd = k->sig_fd, .events = POLLIN},
-					{.fd = final ? -1 : k->vm->end_eventfd, .events = POLLIN}};
+		struct pollfd fds[3] = {
+		    {.fd = k->fd >= 0 ? k->fd : STDERR_FILENO, .events = POLLOUT},
+		    {.fd = k->sig_fd, .events = POLLIN},
+		    {.fd = final ? -1 : k->vm->end_eventfd, .events = POLLIN}};
 		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -87,7 +82,7 @@ static void sink_out(struct report_sink *k, const char *buf, size_t len, enum re
 		const char *nl = chunk < len ? memrchr(buf, '\n', chunk) : NULL;
 		if (nl)
 			chunk = (size_t)(nl - buf) + 1;
-		ssize_t n = stderr_write_nowait(k->own_fd ? k->fd : -1, buf, chunk);
+		ssize_t n = stderr_write_nowait(k->fd, buf, chunk);
 		if (n < 0 && errno != EINTR)
 			return;
 		if (n > 0) {

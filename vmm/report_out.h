@@ -26,8 +26,8 @@ enum report_signal report_take_signal(struct vm *vm, int sig_fd);
 struct report_sink {
 	struct vm *vm;
 	struct vm_report *rep;
-	int sig_fd, fd;
-	bool own_fd;
+	int sig_fd;
+	int fd;		       /* from stderr_nonblocking(): -1 where fd 2 itself is written */
 	bool snapshot_pending; /* SIGUSR1 came while another report was written */
 };
 
