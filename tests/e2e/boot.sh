@@ -89,7 +89,8 @@ result $? "interactive shell driven through stdin" "want status 0 and a 'hello-f
 t=/sys/devices/system/cpu
 boot cpus --cpus 2 --initrd "$initrd" --append "snvmm.run=\"uname -r; nproc; echo \
 siblings \$(cat $t/cpu0/topology/thread_siblings_list $t/cpu1/topology/thread_siblings_list); \
-echo mtrr-off \$(dmesg | grep -c 'MTRRs[ ]disabled')\"" "$k"
+echo mtrr-off \$(dmesg | grep -c 'MTRRs[ ]disabled'); \
+echo pat-on \$(dmesg | grep -c 'x86/PAT:[ ]Configuration.*WC')\"" "$k"
 [ "$status" = 0 ] && has_line cpus "$rel" && has_line cpus 2 && has_line cpus 'snvmm-run: exit=0'
 result $? "--cpus 2: nproc prints 2 (quoted command with spaces)" "want '$rel' and '2'"
 # CPUID describes one package of single-thread cores (vmm/cpuid.c): no CPU is another's
@@ -99,9 +100,12 @@ result $? "--cpus 2: each vCPU is a core of its own (thread siblings 0 and 1)" \
 	"want 'siblings 0 1', got '$(grep '^siblings' "$tmp/cpus.out")'"
 # MTRRs on, write-back by default (vcpu.c's boot MSRs): otherwise Linux turns PAT off too.
 # ([ ] keeps the pattern from matching itself in the command line dmesg also prints.)
-has_line cpus 'mtrr-off 0'
-result $? "--cpus 2: MTRRs enabled, so PAT is on (no 'MTRRs disabled' in dmesg)" \
-	"got '$(grep '^mtrr-off' "$tmp/cpus.out")'"
+# Both ways: a dmesg that printed nothing would also count no 'MTRRs disabled', and PAT can be
+# off for other reasons (a CPUID without it). Without PAT Linux prints the table it emulates,
+# which has no write-combining (WC) entry; its own PAT table has one.
+has_line cpus 'mtrr-off 0' && has_line cpus 'pat-on 1'
+result $? "--cpus 2: MTRRs enabled and PAT on (no 'MTRRs disabled', a PAT table with WC)" \
+	"got '$(grep -e '^mtrr-off' -e '^pat-on' "$tmp/cpus.out" | tr '\n' ' ')'"
 
 boot memory --memory 5120 --initrd "$initrd" \
 	--append 'snvmm.run="grep MemTotal /proc/meminfo"' "$k"

@@ -1,5 +1,6 @@
 /* An exception with an empty IDT escalates to a triple fault: a crash.
  * expect-status: 5
+ * expect-output: guest triple fault (shutdown)
  */
 #include "guest.inc"
 	.code64

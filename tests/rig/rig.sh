@@ -307,20 +307,25 @@ else
 fi
 secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
 
-if [ "$stalled" != 0 ]; then
+marker=$(tr -d '\r' <"$log" | sed -n 's/^RIG-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
+# A suite that already said FAIL has failed, whatever became of L1 after: its failure must not
+# turn into "L1 broke", which check-e2e would repeat until a run passed.
+failed=0
+[ "$interactive" = 1 ] || failed=$(tr -d '\r' <"$log" | grep -c '^FAIL')
+if [ -n "$marker" ] && { [ "$stalled" != 0 ] || [ "$qrc" != 0 ]; }; then
+	# The script finished and said how: its verdict stands, whatever L1 or QEMU did afterwards
+	# (L1 hung in the poweroff, so the heartbeat stopped or the timeout killed QEMU).
+	echo "rig: warning: L1 or QEMU did not end cleanly after the script (stall: $stalled," \
+		"QEMU status $qrc; log: $log)" >&2
+elif [ "$stalled" != 0 ]; then
 	if [ "$stalled" = boot ]; then
 		echo "rig: L1 did not boot: no heartbeat ${boot_s}s after QEMU started (log: $log)" >&2
 	else
 		echo "rig: L1 stopped: no heartbeat for ${stall_s}s, after ${secs}s (log: $log)" >&2
 	fi
 	[ -f "$rigdir/stall.txt" ] && sed 's/^/rig:   /' "$rigdir/stall.txt" >&2
+	[ "$failed" = 0 ] || { echo "rig: $script had failed before that ($failed FAIL lines)" >&2; exit 1; }
 	exit 124
-fi
-marker=$(tr -d '\r' <"$log" | sed -n 's/^RIG-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
-if [ -n "$marker" ] && [ "$qrc" != 0 ]; then
-	# The script finished and said how: its verdict stands, whatever QEMU did afterwards
-	# (hung in the poweroff and was killed by the timeout, say).
-	echo "rig: warning: QEMU exited with status $qrc after the script (log: $log)" >&2
 elif { [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; } && [ "$interactive" = 1 ]; then
 	echo "rig: timed out after ${timeout_s}s (log: $log)" >&2
 	exit 124
@@ -331,6 +336,7 @@ elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	exit 123
 elif [ -z "$marker" ]; then
 	echo "rig: L1 ended without a RIG-EXIT marker (QEMU status $qrc, after ${secs}s; log: $log)" >&2
+	[ "$failed" = 0 ] || { echo "rig: $script had failed before that ($failed FAIL lines)" >&2; exit 1; }
 	exit 125
 fi
 if [ "$interactive" = 1 ]; then

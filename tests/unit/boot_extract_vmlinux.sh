@@ -41,10 +41,18 @@ fd377a58) dec="xz -dc" ;;
 	;;
 esac
 
-# The kernel build appends the decompressed size (le32) to the payload, which
-# xz and gzip report as trailing garbage; that size is what we check instead.
+# For xz and zstd the kernel build appends the decompressed size (le32) to the stream, which the
+# decompressor would call trailing garbage: it is cut off, so any complaint left is a corrupt
+# payload. A gzip stream ends in that size itself (ISIZE). Either way it is checked below.
 want=$(le32 $((offset + length - 4)))
-tail -c +$((offset + 1)) "$img" | head -c "$length" | $dec >"$out" 2>/dev/null || true
+case "$dec" in
+gzip*) stream=$length ;;
+*) stream=$((length - 4)) ;;
+esac
+if ! tail -c +$((offset + 1)) "$img" | head -c "$stream" | $dec >"$out"; then
+	echo "$0: $img: the payload does not decompress (${dec%% *} failed)" >&2
+	exit 1
+fi
 got=$(wc -c <"$out")
 if [ "$got" -ne "$want" ]; then
 	echo "$0: $img: payload decompressed to $got bytes, expected $want" >&2
