@@ -19,6 +19,7 @@ static const char snnet_stat_names[SNNET_NSTATS][ETH_GSTRING_LEN] = {
 	[SNNET_TX_DROPPED] = "tx_dropped",
 	[SNNET_TX_ERRORS] = "tx_device_errors",
 	[SNNET_TX_BAD_COMPLETIONS] = "tx_bad_completions",
+	[SNNET_TX_TIMEOUTS] = "tx_timeouts",
 	[SNNET_RX_PACKETS] = "rx_packets",
 	[SNNET_RX_BYTES] = "rx_bytes",
 	[SNNET_RX_KICKS] = "rx_kicks",
@@ -65,7 +66,7 @@ void snnet_get_stats64(struct net_device *nd, struct rtnl_link_stats64 *s)
 	snnet_read_stats(netdev_priv(nd), v);
 	s->tx_packets = v[SNNET_TX_PACKETS];
 	s->tx_bytes = v[SNNET_TX_BYTES];
-	s->tx_dropped = v[SNNET_TX_DROPPED];
+	s->tx_dropped = v[SNNET_TX_DROPPED] + v[SNNET_TX_BUSY];
 	s->tx_errors = v[SNNET_TX_ERRORS] + v[SNNET_TX_BAD_COMPLETIONS];
 	s->rx_packets = v[SNNET_RX_PACKETS];
 	s->rx_bytes = v[SNNET_RX_BYTES];

@@ -58,13 +58,13 @@ void snnet_mark_broken(struct snnet_priv *p, const char *why)
 static u32 snnet_device_status(struct snnet_priv *p)
 {
 	/* Acquire: after seeing the status, read what the device wrote before it. */
-	return le32_to_cpu(smp_load_acquire(&p->cfg->device_status));
+	return le32_to_cpu(virt_load_acquire(&p->cfg->device_status));
 }
 
 static void snnet_set_status(struct snnet_priv *p, u32 status)
 {
 	/* Release: features and posted buffers are visible before the status. */
-	smp_store_release(&p->cfg->status, cpu_to_le32(status));
+	virt_store_release(&p->cfg->status, cpu_to_le32(status));
 }
 
 /*
@@ -84,7 +84,7 @@ static int snnet_reset_device(struct snnet_priv *p)
 	 * timed out can never see 0 here, free its buffers, and have the device
 	 * go on running on them.
 	 */
-	smp_mb();
+	virt_mb();
 	snnet_doorbell(p, SNNET_DOORBELL_TX);
 	err = read_poll_timeout(snnet_device_status, st, st == 0, SNNET_HANDSHAKE_POLL_US,
 				SNNET_HANDSHAKE_TIMEOUT_US, false, p);
@@ -289,8 +289,18 @@ static int snnet_open(struct net_device *nd)
 	struct snnet_priv *p = netdev_priv(nd);
 	int err;
 
-	if (p->wedged)
-		return -EIO;
+	/*
+	 * A reset that timed out may have finished since (a host stalled for a
+	 * second): ask again, and free what the device held only once it says so.
+	 */
+	if (p->wedged) {
+		if (snnet_reset_device(p))
+			return -EIO;
+		p->wedged = false;
+		snnet_rx_free_all(p);
+		snnet_tx_drop_all(p);
+		netdev_info(nd, "device answered its reset at last: restarting\n");
+	}
 	err = snnet_start_device(p);
 	if (err)
 		return err;
@@ -400,6 +410,7 @@ static const struct net_device_ops snnet_netdev_ops = {
     .ndo_open = snnet_open,
     .ndo_stop = snnet_stop,
     .ndo_start_xmit = snnet_start_xmit,
+    .ndo_tx_timeout = snnet_tx_timeout,
     .ndo_get_stats64 = snnet_get_stats64,
     .ndo_set_mac_address = eth_mac_addr,
     .ndo_validate_addr = eth_validate_addr,
@@ -456,12 +467,14 @@ static int snnet_probe(struct platform_device *pdev)
 		return dev_err_probe(dev, -ENOMEM, "doorbells %pR: cannot map\n", io);
 	p->cfg = region;
 
-	/* A device left running (module reload, kexec) first gets a fresh region. */
-	if (snnet_device_status(p) != 0) {
-		err = snnet_reset_device(p);
-		if (err)
-			return err;
-	}
+	/*
+	 * Whatever the device says, it first gets a fresh region: one left running
+	 * (module reload, kexec) may also have been told DRIVER_OK just before the
+	 * last kernel died, and not have answered yet. A reset costs one doorbell.
+	 */
+	err = snnet_reset_device(p);
+	if (err)
+		return err;
 	err = snnet_check_config(p, resource_size(mem));
 	if (err)
 		return err;
@@ -473,6 +486,7 @@ static int snnet_probe(struct platform_device *pdev)
 
 	nd->netdev_ops = &snnet_netdev_ops;
 	nd->ethtool_ops = &snnet_ethtool_ops;
+	nd->watchdog_timeo = SNNET_TX_WATCHDOG;
 	netif_napi_add(nd, &p->napi, snnet_poll);
 	netif_carrier_off(nd);
 	/* After netif_napi_add: until napi_enable an interrupt's napi_schedule is a no-op. */

@@ -44,6 +44,9 @@
 #define SNNET_HANDSHAKE_POLL_US	   200
 #define SNNET_HANDSHAKE_TIMEOUT_US 1000000
 
+/* The stack's TX watchdog: well past any stall a healthy host has, TCG's included. */
+#define SNNET_TX_WATCHDOG (5 * HZ)
+
 /*
  * TX completions are reclaimed without interrupts (next xmit, NAPI); this
  * deferrable timer reclaims the last skbs of a burst at the vCPU's next wake-up
@@ -64,6 +67,7 @@ enum snnet_stat {
 	SNNET_TX_DROPPED,
 	SNNET_TX_ERRORS,
 	SNNET_TX_BAD_COMPLETIONS,
+	SNNET_TX_TIMEOUTS,
 	SNNET_RX_PACKETS,
 	SNNET_RX_BYTES,
 	SNNET_RX_KICKS,
@@ -176,6 +180,7 @@ void snnet_tx_drop_all(struct snnet_priv *p);
 void snnet_tx_timer(struct timer_list *t);
 bool snnet_tx_rearm(struct snnet_priv *p);
 void snnet_tx_sync(struct snnet_priv *p);
+void snnet_tx_timeout(struct net_device *ndev, unsigned int queue);
 
 /* snnet_rx.c */
 int snnet_rx_poll(struct snnet_priv *p, int budget);

@@ -237,19 +237,25 @@ int snnet_rx_poll(struct snnet_priv *p, int budget)
 			snnet_mark_broken(p, "RX used index ran ahead of avail");
 			break;
 		}
-		/* The device may complete only buffers in flight... */
+		/*
+		 * The device may complete only buffers in flight, and write no more
+		 * than it was given. Otherwise it lost track of which memory is
+		 * whose (an id posted again may be named for a frame it never got;
+		 * a long one has written past the buffer): stop using it.
+		 */
 		if (r < 0 || !p->rx_slots[d.id].busy) {
 			snnet_rx_count(p, SNNET_RX_BAD_COMPLETIONS);
-			continue;
+			snnet_mark_broken(p, "RX completion of a buffer not in flight");
+			break;
 		}
 		s = &p->rx_slots[d.id];
 		s->busy = false;
 		p->rx_ids.stack[p->rx_ids.nfree++] = d.id;
 		done++;
-		/* ... and write no more than it was given: the slot comes back, the frame not. */
-		if (d.len > s->posted_len)
+		if (d.len > s->posted_len) {
 			snnet_rx_count(p, SNNET_RX_BAD_COMPLETIONS);
-		else if (d.flags & SNRING_USED_F_ERROR)
+			snnet_mark_broken(p, "RX completion longer than the buffer");
+		} else if (d.flags & SNRING_USED_F_ERROR)
 			snnet_rx_count(p, SNNET_RX_ERRORS);
 		else
 			snnet_rx_one(p, s, d.len);

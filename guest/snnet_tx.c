@@ -34,15 +34,20 @@ static unsigned int snnet_tx_reclaim(struct snnet_priv *p, int budget)
 			snnet_mark_broken(p, "TX used index ran ahead of avail");
 			break;
 		}
-		/* A bad entry still consumed its used slot: count it and move on. */
+		/*
+		 * An id not in flight: the device lost track of what it holds (the
+		 * slot it names may already carry another frame), and every id it
+		 * fails to return keeps the queue from ever waking. Stop using it.
+		 */
 		if (r < 0 || !p->tx_slots[d.id].skb) {
 			bad++;
-			continue;
+			snnet_mark_broken(p, "TX completion of a slot not in flight");
+			break;
 		}
 		s = &p->tx_slots[d.id];
-		/* A len past what was posted is counted; the slot still comes back. */
 		if (d.len > s->posted_len) {
 			bad++;
+			snnet_mark_broken(p, "TX completion longer than the frame");
 		} else if (d.flags & SNRING_USED_F_ERROR) {
 			errors++;
 		} else {
@@ -243,10 +248,17 @@ netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 		return NETDEV_TX_OK;
 	}
 	if (unlikely(!snnet_tx_has_room(p))) {
-		/* The queue is stopped before the ring fills; reaching here is a bug. */
-		netif_tx_stop_queue(txq);
+		/*
+		 * The queue stops before the ring fills, so this is a bug. The frame
+		 * is dropped rather than handed back with NETDEV_TX_BUSY: that would
+		 * need the queue stopped, and nothing here would wake it.
+		 */
+		netdev_WARN_ONCE(ndev, "TX ring full with the queue awake\n");
+		dev_kfree_skb_any(skb);
 		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_BUSY, 1);
-		return NETDEV_TX_BUSY;
+		if (!netdev_xmit_more())
+			snnet_tx_kick(p);
+		return NETDEV_TX_OK;
 	}
 	skb_tx_timestamp(skb);
 	/*
@@ -307,6 +319,23 @@ void snnet_tx_sync(struct snnet_priv *p)
 	__netif_tx_lock_bh(txq);
 	snnet_tx_reclaim(p, 0);
 	__netif_tx_unlock_bh(txq);
+}
+
+/*
+ * The stack's watchdog: the queue has been stopped for watchdog_timeo. Its
+ * wake needs a TX interrupt; should a kick or an interrupt have been lost,
+ * ring the doorbell again and poll, which re-arms. Called under the TX lock.
+ */
+void snnet_tx_timeout(struct net_device *ndev, unsigned int queue)
+{
+	struct snnet_priv *p = netdev_priv(ndev);
+
+	snnet_stat_add(p, SNNET_G_TX, SNNET_TX_TIMEOUTS, 1);
+	netdev_warn(ndev, "TX queue %u stopped for %u ms: %u in flight, kicking again\n", queue,
+		    jiffies_to_msecs(ndev->watchdog_timeo), snring_drv_inflight(&p->tx));
+	if (!snnet_broken(p))
+		snnet_doorbell(p, SNNET_DOORBELL_TX);
+	napi_schedule(&p->napi);
 }
 
 /* After the device was reset (or will never read again): frees every posted skb. */

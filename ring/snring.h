@@ -30,6 +30,7 @@
 typedef __le16 snring_le16;
 typedef __le32 snring_le32;
 typedef __le64 snring_le64;
+/* virt_* fences: the other side is a host CPU, so they stay real in a kernel without SMP. */
 #define snring_le16_to_cpu(x)	   le16_to_cpu(x)
 #define snring_le32_to_cpu(x)	   le32_to_cpu(x)
 #define snring_le64_to_cpu(x)	   le64_to_cpu(x)
@@ -38,15 +39,15 @@ typedef __le64 snring_le64;
 #define snring_cpu_to_le64(x)	   cpu_to_le64(x)
 #define snring_read_once(p)	   READ_ONCE(*(p))
 #define snring_write_once(p, v)	   WRITE_ONCE(*(p), (v))
-#define snring_load_acquire(p)	   smp_load_acquire(p)
-#define snring_store_release(p, v) smp_store_release((p), (v))
+#define snring_load_acquire(p)	   virt_load_acquire(p)
+#define snring_store_release(p, v) virt_store_release((p), (v))
 /* store_sc then load_sc = "publish mine; full fence; read theirs". */
 #define snring_store_sc(p, v)                                                                      \
 	do {                                                                                       \
-		smp_store_release((p), (v));                                                       \
-		smp_mb();                                                                          \
+		virt_store_release((p), (v));                                                      \
+		virt_mb();                                                                         \
 	} while (0)
-#define snring_load_sc(p) smp_load_acquire(p)
+#define snring_load_sc(p) virt_load_acquire(p)
 #else
 #include <endian.h>
 #include <errno.h>
