@@ -20,7 +20,7 @@
 #define HDRS_MAGIC	 0x53726448 /* "HdrS" */
 #define MIN_PROTOCOL	 0x20c	    /* 2.12: xloadflags */
 #define ENTRY64_OFFSET	 0x200
-#define RELOC_MIN_ADDR	 (16 * MiB) /* where a relocated kernel goes when pref_address won't do */
+#define RELOC_MIN_ADDR	 (16 * MiB) /* a relocatable kernel whose pref_address is below 1 MiB */
 #define HEAP_END	 0xfe00	    /* only the real-mode setup code would use it */
 #define MAX_KERNEL_ALIGN (1ULL << 30)
 
@@ -110,34 +110,41 @@ static int check_header(const struct boot_config *cfg, const char *name, struct 
 	return 0;
 }
 
-/* pref_address when it fits, else (relocatable only) the first aligned address from 16 MiB. */
+/*
+ * Where the kernel will run, not just where it is put: a relocatable kernel
+ * loaded below pref_address moves itself up there before it decompresses
+ * (boot protocol: runtime_start = align_up(max(load, pref_address),
+ * kernel_alignment)), so loading it lower frees no room; loaded lower in a RAM
+ * too small for pref_address + init_size, it would run past the end and over
+ * the initrd. Only a pref_address below 1 MiB, where nothing loads, gives way.
+ */
 static int choose_load_addr(const struct guest_mem *mem, const char *name, struct bz_plan *p,
 			    char *err, size_t errlen)
 {
 	const struct setup_header *h = &p->hdr;
 	uint64_t align = h->kernel_alignment;
+	uint64_t at = h->pref_address;
 
-	if (h->relocatable_kernel &&
-	    (align == 0 || (align & (align - 1)) || align > MAX_KERNEL_ALIGN))
-		return boot_fail(err, errlen, name, ENOEXEC,
-				 "kernel_alignment 0x%llx is not a power of two up to 1 GiB",
-				 (unsigned long long)align);
-	if (fits_low(mem, h->pref_address, p->footprint)) {
-		p->load_addr = h->pref_address;
+	if (h->relocatable_kernel) {
+		if (align == 0 || (align & (align - 1)) || align > MAX_KERNEL_ALIGN)
+			return boot_fail(
+			    err, errlen, name, ENOEXEC,
+			    "kernel_alignment 0x%llx is not a power of two up to 1 GiB",
+			    (unsigned long long)align);
+		if (at < HIMEM_START)
+			at = RELOC_MIN_ADDR;
+		at = at > UINT64_MAX - align ? UINT64_MAX : align_up(at, align);
+	}
+	if (fits_low(mem, at, p->footprint)) {
+		p->load_addr = at;
 		return 0;
 	}
-	if (h->relocatable_kernel) {
-		p->load_addr = align_up(RELOC_MIN_ADDR, align);
-		if (fits_low(mem, p->load_addr, p->footprint))
-			return 0;
-	}
-	return boot_fail(
-	    err, errlen, name, ENOMEM,
-	    "kernel needs %llu MiB (init_size) at 0x%llx, more than %llu MiB of RAM "
-	    "allows",
-	    (unsigned long long)align_up(p->footprint, MiB) / MiB,
-	    (unsigned long long)(h->relocatable_kernel ? p->load_addr : h->pref_address),
-	    (unsigned long long)(mem->ram_size / MiB));
+	return boot_fail(err, errlen, name, ENOMEM,
+			 "kernel runs at 0x%llx (pref_address) and needs %llu MiB (init_size) "
+			 "there, more than %llu MiB of RAM allows",
+			 (unsigned long long)at,
+			 (unsigned long long)align_up(p->footprint, MiB) / MiB,
+			 (unsigned long long)(mem->ram_size / MiB));
 }
 
 static int write_boot_params(const struct guest_mem *mem, const struct boot_config *cfg,

@@ -13,6 +13,8 @@
 #include <libelf.h>
 #include <string.h>
 
+#define PVH_CMDLINE_MAX 2047u /* x86 Linux's COMMAND_LINE_SIZE, less its NUL */
+
 #define MiB			 (1ULL << 20)
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define MAX_PHDRS		 64 /* vmlinux has about five */
@@ -249,6 +251,15 @@ int boot_elf(const struct guest_mem *mem, const struct boot_config *cfg, struct 
 	ret = check_ehdr(cfg, &eh, name, err, errlen);
 	if (ret < 0)
 		return ret;
+	/*
+	 * An ELF kernel states no cmdline_size: on PVH Linux copies at most its
+	 * COMMAND_LINE_SIZE (2048 on x86) less the NUL, and silently drops the rest.
+	 */
+	size_t cmdline_len = cfg->cmdline ? strlen(cfg->cmdline) : 0;
+	if (cmdline_len > PVH_CMDLINE_MAX)
+		return boot_fail(err, errlen, name, E2BIG,
+				 "command line is %zu bytes, the kernel accepts at most %u",
+				 cmdline_len, PVH_CMDLINE_MAX);
 
 	elf_version(EV_CURRENT);
 	e = elf_memory((char *)cfg->kernel, cfg->kernel_size);

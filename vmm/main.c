@@ -199,6 +199,24 @@ static int parse_net(char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/*
+ * getopt's '?' for arg: an unknown option, a short one in a cluster (optopt),
+ * or a known long option given a value it takes none of (--stats=1).
+ */
+static int bad_option(const char *arg)
+{
+	static const char known_short[] = "iamchV";
+
+	if (optopt >= 256 ||
+	    (optopt > 0 && arg[0] == '-' && arg[1] == '-' && strchr(known_short, optopt))) {
+		int len = (int)strcspn(arg, "=");
+		return bad_input("option '%.*s' takes no value (try --help)", len, arg);
+	}
+	if (optopt > 0)
+		return bad_input("unknown option '-%c' (try --help)", optopt);
+	return bad_input("unknown option '%s' (try --help)", arg);
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL, OPT_NET, OPT_PIN };
@@ -247,6 +265,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->raw_path = optarg;
 			break;
 		case OPT_NET:
+			if (o->vm.net_tap)
+				return bad_input("--net given twice: one NIC per VM");
 			if (parse_net(optarg, &o->vm))
 				return EXIT_BAD_INPUT;
 			break;
@@ -278,10 +298,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			printf("snvmm %s\n", SNVMM_VERSION);
 			return -1;
 		case ':':
+			/* A cluster's last option (-Vm): optopt names it, argv does not. */
+			if (strncmp(argv[optind - 1], "--", 2) && optopt > 0 && optopt < 256)
+				return bad_input("option '-%c' needs a value (try --help)", optopt);
 			return bad_input("option '%s' needs a value (try --help)",
 					 argv[optind - 1]);
 		default:
-			return bad_input("unknown option '%s' (try --help)", argv[optind - 1]);
+			return bad_option(argv[optind - 1]);
 		}
 	}
 	for (unsigned i = 0; i < o->vm.pins.n; i++) {
@@ -298,6 +321,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->raw_path) {
 		if (optind != argc)
 			return bad_input("--raw takes no KERNEL argument");
+		if (o->vm.initrd_path || o->vm.append)
+			return bad_input(
+			    "--raw runs a flat binary: --initrd and --append do not apply");
 	} else {
 		if (optind == argc)
 			return bad_input("no KERNEL given (try --help)");
@@ -307,7 +333,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	int r = o->stats_json ? json_out_open(&o->json, o->stats_json) : 0;
 	if (r)
-		return bad_input("--stats-json '%s': %s", o->stats_json, strerror(-r));
+		return bad_input("--stats-json '%s': %s", o->stats_json,
+				 r == -ENXIO ? "a FIFO nobody reads yet (start the reader first)"
+					     : strerror(-r));
 	return 0;
 }
 
@@ -315,7 +343,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 static int read_file(const char *what, const char *path, uint8_t **data, size_t *size)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a FIFO would otherwise hold the open until a writer came (and the stop
+	 * signals are blocked already). It is refused below; a regular file ignores the flag. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return bad_input("%s '%s': %s", what, path, strerror(errno)), -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -325,23 +355,37 @@ static int read_file(const char *what, const char *path, uint8_t **data, size_t 
 	if (st.st_size == 0 || (unsigned long long)st.st_size > MAX_FILE_SIZE) {
 		close(fd);
 		return bad_input("%s '%s': %s", what, path,
-				 st.st_size ? "larger than 2 GiB" : "empty file"),
+				 st.st_size
+				     ? "larger than 2 GiB"
+				     : "size 0 (empty, or a file with no size, as in /proc)"),
 		       -1;
 	}
 	uint8_t *buf = malloc(st.st_size);
+	if (!buf) {
+		close(fd);
+		return bad_input("%s '%s': no memory for its %lld bytes", what, path,
+				 (long long)st.st_size),
+		       -1;
+	}
 	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
+	int err = 0;
+	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, st.st_size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			err = n < 0 ? errno : 0;
 			break;
+		}
 		got += n;
 	}
 	close(fd);
-	if (!buf || got != (size_t)st.st_size) {
+	if (got != (size_t)st.st_size) {
 		free(buf);
-		return bad_input("%s '%s': read failed", what, path), -1;
+		return bad_input("%s '%s': %s", what, path,
+				 err ? strerror(err)
+				     : "shorter than its size (changed while read?)"),
+		       -1;
 	}
 	*data = buf;
 	*size = got;
@@ -502,7 +546,9 @@ static int run_vm(struct vm *vm, struct options *o, const struct boot_regs *regs
 {
 	int r;
 
-	if ((r = vm_open_kvm(vm)) || (r = vcpus_create(vm)) || (r = vm_setup_devices(vm)))
+	if ((r = vm_open_kvm(vm)))
+		return r == -E2BIG ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
+	if ((r = vcpus_create(vm)) || (r = vm_setup_devices(vm)))
 		return EXIT_VMM_ERROR;
 
 	struct acpi_config ac = {
@@ -588,7 +634,8 @@ int main(int argc, char **argv)
 	o.vm.pvm_host = host_is_pvm();
 	signal(SIGPIPE, SIG_IGN);
 
-	int status = vm_init(&vm, &o.vm) ? EXIT_VMM_ERROR : 0;
+	r = vm_init(&vm, &o.vm);
+	int status = r == -E2BIG ? EXIT_BAD_INPUT : r ? EXIT_VMM_ERROR : 0;
 	if (status == 0)
 		status = load_guest(&vm, &o, &regs);
 	if (status == 0 && !o.raw_path && o.vm.pvm_host) {

@@ -186,8 +186,19 @@ int json_out_open(struct json_out *j, const char *path)
 		if (!exists)
 			return -errno;
 	}
-	j->in_place = fopen(path, "we");
-	return j->in_place ? 0 : -errno;
+	/* Non-blocking open: a FIFO with no reader fails now (ENXIO) instead of holding the
+	 * start for ever; the writes at exit may block, as a report fits a pipe's buffer. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
+	if (fd < 0)
+		return -errno;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+	    !(j->in_place = fdopen(fd, "w"))) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return 0;
 }
 
 bool json_out_write(struct json_out *j, struct vm_report *rep)

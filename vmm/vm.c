@@ -116,7 +116,7 @@ static int vm_check_phys_bits(const struct vm *vm)
 		"addresses this host's KVM offers (%llu GiB)\n",
 		(unsigned long long)(vm->mem.ram_size >> 20), (unsigned long long)(top >> 30), bits,
 		1ULL << (bits - 30));
-	return -EINVAL;
+	return -E2BIG;
 }
 
 int vm_init(struct vm *vm, const struct vm_config *cfg)
@@ -136,6 +136,11 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 		return -errno;
 	}
 	int r = guest_mem_init(&vm->mem, cfg->ram_mib << 20);
+	if (r == -ENOMEM) {
+		fprintf(stderr, "snvmm: --memory %llu: this host cannot map that much guest RAM\n",
+			(unsigned long long)cfg->ram_mib);
+		return -E2BIG;
+	}
 	if (r)
 		fprintf(stderr, "snvmm: mapping %llu MiB of guest RAM: %s\n",
 			(unsigned long long)cfg->ram_mib, strerror(-r));
@@ -175,7 +180,7 @@ int vm_open_kvm(struct vm *vm)
 	if (max_vcpus > 0 && vm->ncpus > (unsigned)max_vcpus) {
 		fprintf(stderr, "snvmm: --cpus %u: this KVM allows at most %d vCPUs\n", vm->ncpus,
 			max_vcpus);
-		return -EINVAL;
+		return -E2BIG;
 	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {

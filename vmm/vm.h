@@ -89,7 +89,9 @@ struct vm {
 
 /* Guest RAM and bookkeeping only: no /dev/kvm yet, so images can be checked first. */
 int vm_init(struct vm *vm, const struct vm_config *cfg);
-/* The KVM VM: memory slots for guest RAM, in-kernel irqchip and PIT, supported CPUID. */
+/* The KVM VM: memory slots for guest RAM, in-kernel irqchip and PIT, supported CPUID.
+ * Both say -E2BIG (after a line on stderr) when the configuration asks for more than this
+ * host gives (--memory, --cpus): bad input, not a VMM failure. */
 int vm_open_kvm(struct vm *vm);
 /* Frees everything vm_init/vm_open_kvm and the devices made; safe on a partial VM. */
 void vm_destroy(struct vm *vm);

@@ -12,8 +12,9 @@ fi
 limit=10
 for k in build/debian/boot/vmlinuz-*; do :; done
 initrd=initramfs/initramfs.cpio.gz
-if [ ! -x ./snvmm ] || [ ! -f "$k" ] || [ ! -f "$initrd" ]; then
-	echo "e2e-bad-input: needs ./snvmm, $k and $initrd (make all)"
+elf=build/debian/vmlinux
+if [ ! -x ./snvmm ] || [ ! -f "$k" ] || [ ! -f "$initrd" ] || [ ! -f "$elf" ]; then
+	echo "e2e-bad-input: needs ./snvmm, $k, $elf and $initrd (make all)"
 	echo "e2e-bad-input: 0 passed, 1 failed"
 	exit 1
 fi
@@ -23,7 +24,8 @@ trap 'exit 130' INT TERM HUP
 pass=0
 fail=0
 
-# expect_reject NAME SNVMM-ARGS...
+# expect_reject NAME SNVMM-ARGS...; with $say set, the line must also contain it.
+say=
 expect_reject() {
 	local name=$1 status lines first why=
 	shift
@@ -39,10 +41,13 @@ expect_reject() {
 		why="status $status, want 2"
 	elif [ "$lines" != 1 ] || [ "${first#snvmm: }" = "$first" ]; then
 		why="stderr has $lines lines, want one starting 'snvmm: '"
+	elif [ -n "$say" ] && ! grep -qF -- "$say" "$tmp/err"; then
+		why="the line does not say '$say'"
 	elif grep -q /dev/kvm "$tmp/err"; then
 		# Input checks come before /dev/kvm is opened, so its refusal means the check is missing.
 		why="got as far as /dev/kvm: the input was not checked"
 	fi
+	say=
 	if [ -z "$why" ]; then
 		echo "PASS: $name: $first"
 		pass=$((pass + 1))
@@ -65,6 +70,7 @@ cp /bin/true "$tmp/aarch64.elf"
 # e_machine (offset 18, little-endian u16) = 183, EM_AARCH64.
 printf '\267\000' | dd of="$tmp/aarch64.elf" bs=1 seek=18 conv=notrunc status=none
 truncate -s 100M "$tmp/big-initrd"
+mkfifo "$tmp/fifo" # nobody opens its other end: an open that waits for one hangs
 long=$(head -c 5000 /dev/zero | tr '\0' a)
 
 expect_reject "no kernel argument"
@@ -80,11 +86,24 @@ expect_reject "initrd larger than RAM" --memory 64 --initrd "$tmp/big-initrd" "$
 # 96 MiB holds the kernel's init_size, so only the initrd check can refuse this one.
 expect_reject "initrd larger than the RAM left" --memory 96 --initrd "$tmp/big-initrd" "$k"
 expect_reject "--append of 5000 chars" --initrd "$initrd" --append "$long" "$k"
+# An ELF kernel has no cmdline_size: Linux would cut the line at 2047 bytes without a word.
+say="at most 2047" expect_reject "--append of 5000 chars, ELF kernel" --append "$long" "$elf"
+say="not a regular file" expect_reject "kernel a FIFO" "$tmp/fifo"
+say="not a regular file" expect_reject "initrd a FIFO" --initrd "$tmp/fifo" "$k"
+say="not a regular file" expect_reject "--raw a FIFO" --raw "$tmp/fifo"
+say="size 0" expect_reject "kernel a /proc file (no size)" /proc/self/status
+say="nobody reads" expect_reject "--stats-json a FIFO with no reader" --stats-json "$tmp/fifo" \
+	--initrd "$initrd" "$k"
 expect_reject "--memory 0" --memory 0 --initrd "$initrd" "$k"
 expect_reject "--memory abc" --memory abc --initrd "$initrd" "$k"
 expect_reject "--cpus 0" --cpus 0 --initrd "$initrd" "$k"
 expect_reject "--cpus 999" --cpus 999 --initrd "$initrd" "$k"
 expect_reject "unknown option" --no-such-option --initrd "$initrd" "$k"
+say="unknown option '-z'" expect_reject "unknown short option in a cluster" -zV "$k"
+say="'--stats' takes no value" expect_reject "--stats=1" --stats=1 --initrd "$initrd" "$k"
+say="'--memory' needs a value" expect_reject "--memory without a value" --memory
+say="do not apply" expect_reject "--raw with --initrd" --raw "$tmp/random" --initrd "$initrd"
+say="given twice" expect_reject "--net twice" --net tap=t0 --net tap=t1 --initrd "$initrd" "$k"
 expect_reject "--net without tap=" --net mac=02:00:00:00:00:01 --initrd "$initrd" "$k"
 expect_reject "--net tap name of 16 chars" --net tap=abcdefghijklmnop --initrd "$initrd" "$k"
 expect_reject "--net tap name with '/'" --net tap=a/b --initrd "$initrd" "$k"

@@ -210,7 +210,7 @@ counters() {
 	done
 	for c in tx_packets rx_packets tx_bytes rx_bytes rx_dropped rx_length_errors \
 		rx_frame_errors tx_device_errors tx_bad_completions rx_device_errors \
-		rx_bad_completions tx_busy tx_dropped interrupts tx_kicks; do
+		rx_bad_completions tx_busy tx_dropped tx_timeouts interrupts tx_kicks; do
 		grep -q "^NETSTAT [a-z]* $c " "$tmp/$cur.out" || missing="$missing guest:$c"
 	done
 	[ -z "$missing" ]
@@ -232,7 +232,7 @@ counters() {
 		"guest tx $(gv tx_packets)/$(gv tx_bytes) B, rx $grx/$(gv rx_bytes) B; snvmm tx $st/$(sv tx_bytes) B, rx $sr/$(sv rx_bytes) B"
 	gbad=$(($(gv tx_device_errors) + $(gv tx_bad_completions) + $(gv rx_device_errors) +
 		$(gv rx_bad_completions) + $(gv rx_frame_errors) + $(gv rx_length_errors) +
-		$(gv tx_busy) + $(gv tx_dropped)))
+		$(gv tx_busy) + $(gv tx_dropped) + $(gv tx_timeouts)))
 	# tap0's rx_dropped: frames snvmm wrote that the host's stack threw away.
 	tdrop=$(($(tapv rx_dropped) - tap4_before))
 	[ $(($(sv drops) + $(sv rx_too_big) + $(sv protocol_errors) + $(sv broken) + gbad + tdrop)) = 0 ]

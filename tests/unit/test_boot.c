@@ -249,15 +249,40 @@ static void test_bzimage_placement(void)
 	struct fixture f;
 	uint8_t *rd = make_initrd(8 * MiB + 1);
 
-	/* pref_address beyond RAM: relocate to the first aligned address from 16 MiB. */
+	/*
+	 * pref_address beyond RAM: refused, relocatable or not. A relocatable
+	 * kernel loaded lower would move itself up to pref_address and run past
+	 * the end of RAM (and over an initrd placed above where it was loaded).
+	 */
 	bz_build(img);
 	bz_hdr(img)->pref_address = 1ULL << 30;
 	bz_hdr(img)->kernel_alignment = 4 * MiB;
 	fixture_init(&f, 64 * MiB, img, sizeof(img));
-	CHECK_EQ(load(&f), 0);
-	CHECK_EQ(f.regs.rip, 16 * MiB + 0x200);
+	EXPECT_ERROR(&f, KNAME, "kernel runs at 0x40000000 (pref_address)");
 	bz_hdr(img)->relocatable_kernel = 0;
 	EXPECT_ERROR(&f, KNAME, "init_size");
+	bz_hdr(img)->relocatable_kernel = 1;
+	/* 64 MiB + init_size (32 MiB) does not fit 90 MiB, though 16 MiB + init_size would. */
+	bz_hdr(img)->pref_address = 64 * MiB;
+	guest_mem_destroy(&f.mem);
+	fixture_init(&f, 90 * MiB, img, sizeof(img));
+	f.cfg.initrd = rd;
+	f.cfg.initrd_size = 4 * MiB;
+	EXPECT_ERROR(&f, KNAME, "more than 90 MiB of RAM allows");
+	/* It runs at pref_address rounded up to kernel_alignment; the initrd goes above that. */
+	bz_hdr(img)->pref_address = 17 * MiB;
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.rip, 20 * MiB + 0x200);
+	CHECK(f.regs.initrd_start >= 20 * MiB + BZ_INIT_SIZE);
+	/* A pref_address below 1 MiB, where nothing loads, gives way to 16 MiB. */
+	bz_hdr(img)->pref_address = 0;
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.rip, 16 * MiB + 0x200);
+	/* An alignment that would carry pref_address past 2^64 is refused, not wrapped to 0. */
+	bz_hdr(img)->pref_address = UINT64_MAX - 4095;
+	EXPECT_ERROR(&f, KNAME, "pref_address");
+	f.cfg.initrd = NULL;
+	f.cfg.initrd_size = 0;
 	bz_hdr(img)->relocatable_kernel = 1;
 	bz_hdr(img)->kernel_alignment = 3 * MiB;
 	EXPECT_ERROR(&f, KNAME, "kernel_alignment");
@@ -454,6 +479,15 @@ static void test_elf_errors(void)
 		EXPECT_ERROR(&f, KNAME, why[i]);
 	}
 	f.cfg.kernel_size = sizeof(img);
+
+	/* No cmdline_size in an ELF kernel: x86 Linux's 2048 bytes, NUL included, hold. */
+	static char longcmd[2100];
+	memset(longcmd, 'x', 2047);
+	f.cfg.cmdline = longcmd;
+	CHECK_EQ(load(&f), 0);
+	longcmd[2047] = 'x';
+	EXPECT_ERROR(&f, KNAME, "at most 2047");
+	f.cfg.cmdline = NULL;
 
 	eh->e_ident[EI_CLASS] = ELFCLASS32;
 	EXPECT_ERROR(&f, KNAME, "not a 64-bit ELF");
