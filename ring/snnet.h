@@ -24,9 +24,9 @@
  * for TX skbs with page fragments and for the large RX buffers that GSO needs.
  *
  * Start and reset handshake:
- *   driver: reads config, checks magic/version; if device_status != 0 it
- *           writes status = 0, rings a doorbell and waits (bounded) for
- *           device_status == 0 (a fresh region);
+ *   driver: reads config, checks magic/version; writes status = 0, rings a
+ *           doorbell and waits (bounded) for device_status == 0 (a fresh
+ *           region; at once from a device that is stopped);
  *           writes guest_features (a subset of host_features), posts RX
  *           buffers, then status = SNNET_STATUS_DRIVER_OK and rings both doorbells.
  *   device: on any doorbell, reads status once; DRIVER_OK while stopped →

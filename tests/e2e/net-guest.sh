@@ -6,7 +6,8 @@
 # Arguments: MODE BYTES SEED. MODE full: every check, one after another; MODE stress: iperf3
 # both ways at once on two streams each (for a guest with several vCPUs), then a ping. MODE poll:
 # a ping and TCP both ways (the host runs snvmm with poll= or defer=). MODE irqmove (two
-# vCPUs): pings while the NIC's interrupt is moved to CPU 0, then to CPU 1.
+# vCPUs): pings while the NIC's interrupt is moved to CPU 0, then to CPU 1. MODE hostile: the
+# host breaks the ring protocol and answers a reset late; the driver must recover from both.
 mode=$1
 bytes=$2
 seed=$3
@@ -68,6 +69,47 @@ if [ "$mode" = irqmove ]; then
 	done
 	step end
 	sleep 1 # with two CPUs the tty may still hold these lines when init powers off
+	exit 0
+fi
+if [ "$mode" = hostile ]; then
+	# The host breaks the protocol (net.sh runs tests/e2e/ringpoke): the driver must stop
+	# using the device, say why, and work again after a down/up, which resets it.
+	# carrier_is V: waits up to 5 s for eth0's carrier to read V.
+	carrier_is() {
+		n=0
+		while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != "$1" ] && [ $n -lt 50 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		[ $n -lt 50 ]
+	}
+	ping_all -q -c 5 -i 0.02 -W 5 $host
+	done_ ping-before $?
+	step bad-completion
+	sleep 2 # the host completes an RX buffer not in flight, and holds its worker 5 s
+	ping -q -c 1 -W 1 $host >/dev/null # its TX reclaim timer runs NAPI, which meets it
+	carrier_is 0 && dmesg | grep -q 'broke the ring protocol (RX completion of a buffer not in flight)'
+	done_ broken $?
+	sleep 4 # until the worker is back: the reset below needs it
+	ip link set eth0 down && ip link set eth0 up && carrier_is 1
+	done_ down-up $?
+	ping_all -q -c 5 -i 0.02 -W 5 $host
+	done_ ping-after-reset $?
+	# A reset answered late (the host's worker held for 6 s): the driver gives up after 1 s
+	# and leaks what the device holds rather than free it; the next up asks again.
+	step hold
+	sleep 3
+	ip link set eth0 down
+	dmesg | grep -q 'device did not stop'
+	done_ wedged $?
+	sleep 6
+	ip link set eth0 up && carrier_is 1 && dmesg | grep -q 'answered its reset at last'
+	done_ up-after-late-reset $?
+	ping_all -q -c 5 -i 0.02 -W 5 $host
+	done_ ping-after-late-reset $?
+	dmesg | grep snnet
+	snapshot only
+	step end
 	exit 0
 fi
 if [ "$mode" = poll ]; then

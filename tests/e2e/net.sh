@@ -14,8 +14,8 @@
 # POSIX sh (L1 runs busybox). E2E_TIMEOUT bounds the guest (seconds, default 300); NET_SEED
 # fixes the data (default: the time, printed). NET_SUITES picks suites: full (the checks above),
 # poll and defer (ping and TCP both ways, the worker busy-polling or deferring), irqmove (2
-# vCPUs: pings while the NIC's interrupt moves between them), default (make run's guest has a
-# working eth0), stress (2 vCPUs, iperf3 --bidir; not in the default "full poll defer irqmove
+# vCPUs: pings while the NIC's interrupt moves between them), hostile (a host that breaks the
+# ring protocol, played by tests/e2e/ringpoke), default (make run's guest has a working eth0), stress (2 vCPUs, iperf3 --bidir; not in the default "full poll defer irqmove
 # default": in the rig it has crashed L1's nested KVM, see the report in git log).
 cd "$(dirname "$0")/../.." || exit 1
 if [ "${NET_IN_NETNS:-}" != 1 ]; then
@@ -27,6 +27,7 @@ seed=${NET_SEED:-$(date +%s)}
 for k in build/debian/boot/vmlinuz-*; do :; done
 initrd=initramfs/initramfs.cpio.gz
 netcheck=$(pwd)/build/e2e/netcheck
+ringpoke=$(pwd)/build/e2e/ringpoke
 guest=10.0.2.15
 cr=$(printf '\r')
 # iproute2's ip by path: busybox sh would run its own applet, which lacks tuntap and -s.
@@ -86,7 +87,7 @@ tapv() {
 		for (i = 1; i <= 12; i++) if (n[i] == f) print $i }' /proc/net/dev
 }
 
-for f in ./snvmm "$initrd" "$k" "$netcheck" tests/e2e/net-guest.sh; do
+for f in ./snvmm "$initrd" "$k" "$netcheck" "$ringpoke" tests/e2e/net-guest.sh; do
 	if [ ! -e "$f" ]; then
 		echo "e2e-net: needs $f (make all)"
 		echo "e2e-net: 0 passed, 1 failed"
@@ -161,16 +162,23 @@ boot() {
 	check "$cur: guest ran every step and powered off" $? "status $status after ${secs}s"
 }
 
-# thread_cpus PID: "COMM CPUS" for each thread of snvmm, CPUS as /proc's Cpus_allowed_list.
-# PID is timeout's: busybox's execs the command itself, coreutils' runs it as a child.
-thread_cpus() {
+# snvmm_pid PID: snvmm's own pid, given timeout's (busybox's execs the command itself,
+# coreutils' runs it as a child).
+snvmm_pid() {
 	for p in /proc/"$1" /proc/[0-9]*; do
 		[ "$(cat "$p/comm" 2>/dev/null)" = snvmm ] || continue
 		[ "$p" = "/proc/$1" ] || [ "$(cut -d' ' -f4 "$p/stat" 2>/dev/null)" = "$1" ] || continue
-		for t in "$p"/task/*; do
-			echo "$(cat "$t/comm") $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")"
-		done
+		echo "${p#/proc/}"
 		return
+	done
+}
+
+# thread_cpus PID: "COMM CPUS" for each thread of snvmm, CPUS as /proc's Cpus_allowed_list.
+thread_cpus() {
+	p=$(snvmm_pid "$1")
+	[ -n "$p" ] || return
+	for t in /proc/"$p"/task/*; do
+		echo "$(cat "$t/comm") $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")"
 	done
 }
 
@@ -182,6 +190,8 @@ host_step() {
 	tcp-in) timeout 240 "$netcheck" tcp-send $guest 6002 "$bytes" $((seed + 1)) ;;
 	udp-in) timeout 120 "$netcheck" udp-send $guest 6003 $((seed + 2)) ;;
 	udp-out) timeout 120 "$netcheck" udp-echo 6004 $((seed + 3)) ;;
+	bad-completion) timeout 20 "$ringpoke" "$(snvmm_pid $vm)" rx-bad-id 5 ;;
+	hold) timeout 20 "$ringpoke" "$(snvmm_pid $vm)" hold 6 ;;
 	*) true ;;
 	esac
 }
@@ -368,6 +378,26 @@ suite_irqmove() {
 	check_irq_msi
 }
 
+# A host that breaks the protocol (ringpoke): an RX completion for a buffer not in flight must
+# break the device, once, with its reason in the guest's log, and a down/up bring it back; a
+# reset answered 6 s late must leave the NIC down (buffers leaked, never freed under the
+# device) and the next up must ask again and work.
+suite_hostile() {
+	boot hostile 1 hostile
+	grep -q '^ringpoke: RX used' "$tmp/hostile.bad-completion.host" &&
+		grep -q '^ringpoke: net-worker released' "$tmp/hostile.hold.host"
+	check "hostile: ringpoke broke the ring and held the worker" $? \
+		"$(cat "$tmp/hostile.bad-completion.host" "$tmp/hostile.hold.host" 2>/dev/null | tr '\n' ' ')"
+	for s in ping-before broken down-up ping-after-reset wedged up-after-late-reset \
+		ping-after-late-reset; do
+		[ "$(grc $s)" = 0 ]
+		check "hostile: guest step $s" $? "rc $(grc $s)"
+	done
+	[ "$(gv rx_bad_completions)" = 1 ] && [ "$(gv tx_timeouts)" = 0 ]
+	check "hostile: the guest counted the one bad completion" $? \
+		"rx_bad_completions $(gv rx_bad_completions), tx_timeouts $(gv tx_timeouts)"
+}
+
 # make run's guest (tests/rig/guest-default.sh, its own namespace and tap): a shell driven
 # through stdin, as boot.sh does, finds eth0 with 10.0.2.15 and reaches 10.0.2.1 untouched.
 suite_default() {
@@ -394,7 +424,7 @@ suite_default() {
 		"status $status after ${secs}s, ping rc $(grc default)"
 }
 
-suites=${NET_SUITES:-full poll defer irqmove default}
+suites=${NET_SUITES:-full poll defer irqmove hostile default}
 echo "e2e-net: seed $seed, $bytes bytes per TCP direction"
 for b in $suites; do
 	suite_$b

@@ -18,14 +18,15 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh $(KREL_STAMP)
 # iperf3 load come with nested paging and have not been seen without it (README, "The rig").
 # perf.sh keeps nested paging: it counts exits, and shadow paging adds its own.
 RIG_E2E = tests/rig/rig.sh --extras --timeout 600
-check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(BUILD)/guests/triple-fault.bin
+check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(RINGPOKE) \
+	   $(BUILD)/guests/triple-fault.bin
 	tests/e2e/bad-input.sh
 	@if [ "$$(tests/rig/kvm-kind.sh)" = hw ]; then \
 		echo "check-e2e: /dev/kvm has VMX/SVM: booting guests directly"; \
 		tests/e2e/all.sh && tests/e2e/perf.sh; \
 	else \
 		echo "check-e2e: no VMX/SVM here: booting guests inside the nested rig"; \
-		for t in "--npt 0 tests/e2e/all.sh $(NETCHECK)" \
+		for t in "--npt 0 tests/e2e/all.sh $(NETCHECK) $(RINGPOKE)" \
 			 "tests/e2e/perf.sh $(BUILD)/guests/exits.bin tests/guests/exits.S \
 			  $(BUILD)/guests/triple-fault.bin"; do \
 			for try in 1 2 3; do \
