@@ -149,7 +149,12 @@ static void serial_output(struct serial *s, uint8_t c)
 	pthread_mutex_lock(&s->out_lock);
 	p = (struct pollfd){.fd = s->out_fd, .events = POLLOUT};
 	while (s->out_fd >= 0) {
-		r = poll(&p, 1, OUT_WAIT_MS);
+		/*
+		 * Once the VM ends, one look and no wait: vCPUs queued on out_lock
+		 * would otherwise each wait a full OUT_WAIT_MS before seeing it,
+		 * one after another (the kick does not interrupt a mutex wait).
+		 */
+		r = poll(&p, 1, vm_end_reason(s->vm) == VM_RUNNING ? OUT_WAIT_MS : 0);
 		if (r > 0 && !(p.revents & POLLOUT)) {
 			s->out_fd = -1; /* POLLERR, POLLNVAL: nobody to write to */
 			break;

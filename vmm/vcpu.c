@@ -205,10 +205,13 @@ static void *vcpu_thread(void *arg)
 	 */
 	while (vm_end_reason(v->vm) == VM_RUNNING) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+			if (errno == EINTR) {
 				counter_inc(&v->counts.exits[KVM_EXIT_INTR]);
 				continue;
 			}
+			/* An AP leaving wait-for-SIPI: no exit, and no signal either. */
+			if (errno == EAGAIN)
+				continue;
 			log_nowait("snvmm: KVM_RUN vcpu%u: %s\n", v->id, strerror(errno));
 			vm_request_end(v->vm, VM_END_ERROR);
 			break;
@@ -262,14 +265,16 @@ static void vcpu_set_msrs(struct vcpu *v)
 
 	if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
 		m.e[0].data = 0;
-	m.e[0].data |= MISC_ENABLE_FAST_STR;
-	m.e[1] = (struct kvm_msr_entry){.index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_ENABLE_WB};
+	/* MTRRdefType first: KVM stops at the first MSR it refuses, and PAT hangs on this one. */
+	m.e[1] = (struct kvm_msr_entry){.index = MSR_IA32_MISC_ENABLE,
+					.data = m.e[0].data | MISC_ENABLE_FAST_STR};
+	m.e[0] = (struct kvm_msr_entry){.index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_ENABLE_WB};
 	m.h.nmsrs = 2;
 	int r = ioctl(v->fd, KVM_SET_MSRS, &m);
 	if (r != 2 && !warned) {
 		warned = true;
 		fprintf(stderr,
-			"snvmm: vcpu%u: KVM took %d of 2 boot MSRs (MISC_ENABLE, MTRRdefType)\n",
+			"snvmm: vcpu%u: KVM took %d of 2 boot MSRs (MTRRdefType, MISC_ENABLE)\n",
 			v->id, r);
 	}
 }
