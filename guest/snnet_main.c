@@ -245,7 +245,7 @@ static void snnet_stop_device(struct snnet_priv *p)
 {
 	if (snnet_reset_device(p)) {
 		p->wedged = true;
-		dev_err(p->dev, "device did not stop: leaking its buffers, no restart\n");
+		dev_err(p->dev, "device did not stop: its buffers stay leaked until it answers a reset (next up)\n");
 		return;
 	}
 	snnet_rx_free_all(p);

@@ -324,17 +324,23 @@ void snnet_tx_sync(struct snnet_priv *p)
 /*
  * The stack's watchdog: the queue has been stopped for watchdog_timeo. Its
  * wake needs a TX interrupt; should a kick or an interrupt have been lost,
- * ring the doorbell again and poll, which re-arms. Called under the TX lock.
+ * ring the doorbell again and poll, which re-arms. The watchdog freezes the
+ * queue but does not hold its lock, which the TX counters need (one writer).
  */
 void snnet_tx_timeout(struct net_device *ndev, unsigned int queue)
 {
+	struct netdev_queue *txq = netdev_get_tx_queue(ndev, 0);
 	struct snnet_priv *p = netdev_priv(ndev);
+	u32 inflight;
 
+	__netif_tx_lock(txq, smp_processor_id());
 	snnet_stat_add(p, SNNET_G_TX, SNNET_TX_TIMEOUTS, 1);
-	netdev_warn(ndev, "TX queue %u stopped for %u ms: %u in flight, kicking again\n", queue,
-		    jiffies_to_msecs(ndev->watchdog_timeo), snring_drv_inflight(&p->tx));
+	inflight = snring_drv_inflight(&p->tx);
 	if (!snnet_broken(p))
 		snnet_doorbell(p, SNNET_DOORBELL_TX);
+	__netif_tx_unlock(txq);
+	netdev_warn(ndev, "TX queue %u stopped for %u ms: %u in flight, kicking again\n", queue,
+		    jiffies_to_msecs(ndev->watchdog_timeo), inflight);
 	napi_schedule(&p->napi);
 }
 

@@ -79,6 +79,18 @@ int boot_place_initrd(const struct guest_mem *mem, const struct boot_config *cfg
 	return 0;
 }
 
+int boot_check_cmdline(const struct boot_config *cfg, const char *name, uint32_t limit, char *err,
+		       size_t errlen)
+{
+	size_t len = cfg->cmdline ? strlen(cfg->cmdline) : 0;
+
+	if (len > limit)
+		return boot_fail(err, errlen, name, E2BIG,
+				 "command line is %zu bytes, the kernel accepts at most %u", len,
+				 limit);
+	return 0;
+}
+
 int boot_write_initrd_cmdline(const struct guest_mem *mem, const struct boot_config *cfg,
 			      uint64_t initrd_addr)
 {

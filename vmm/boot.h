@@ -123,6 +123,10 @@ int boot_fail(char *err, size_t errlen, const char *name, int errnum, const char
 int boot_place_initrd(const struct guest_mem *mem, const struct boot_config *cfg, uint64_t floor,
 		      uint64_t limit, uint64_t *addr, char *err, size_t errlen);
 
+/* Refuses a command line longer than the kernel takes (limit: bytes, without the NUL). */
+int boot_check_cmdline(const struct boot_config *cfg, const char *name, uint32_t limit, char *err,
+		       size_t errlen);
+
 /* Writes the initrd at addr and the command line at CMDLINE_ADDR. */
 int boot_write_initrd_cmdline(const struct guest_mem *mem, const struct boot_config *cfg,
 			      uint64_t initrd_addr);

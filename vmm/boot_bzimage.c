@@ -195,7 +195,6 @@ int boot_bzimage(const struct guest_mem *mem, const struct boot_config *cfg, str
 		 char *err, size_t errlen)
 {
 	const char *name = cfg->kernel_name ? cfg->kernel_name : "kernel";
-	size_t cmdline_len = cfg->cmdline ? strlen(cfg->cmdline) : 0;
 	struct bz_plan p;
 	size_t kernel_file;
 	void *dst;
@@ -205,10 +204,9 @@ int boot_bzimage(const struct guest_mem *mem, const struct boot_config *cfg, str
 	ret = check_header(cfg, name, &p, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (cmdline_len > p.hdr.cmdline_size)
-		return boot_fail(err, errlen, name, E2BIG,
-				 "command line is %zu bytes, the kernel accepts at most %u",
-				 cmdline_len, p.hdr.cmdline_size);
+	ret = boot_check_cmdline(cfg, name, p.hdr.cmdline_size, err, errlen);
+	if (ret < 0)
+		return ret;
 	/* A file larger than init_size says is odd but harmless: reserve the larger. */
 	kernel_file = cfg->kernel_size - p.setup_size;
 	p.footprint = kernel_file > p.hdr.init_size ? kernel_file : p.hdr.init_size;

@@ -255,11 +255,9 @@ int boot_elf(const struct guest_mem *mem, const struct boot_config *cfg, struct 
 	 * An ELF kernel states no cmdline_size: on PVH Linux copies at most its
 	 * COMMAND_LINE_SIZE (2048 on x86) less the NUL, and silently drops the rest.
 	 */
-	size_t cmdline_len = cfg->cmdline ? strlen(cfg->cmdline) : 0;
-	if (cmdline_len > PVH_CMDLINE_MAX)
-		return boot_fail(err, errlen, name, E2BIG,
-				 "command line is %zu bytes, the kernel accepts at most %u",
-				 cmdline_len, PVH_CMDLINE_MAX);
+	ret = boot_check_cmdline(cfg, name, PVH_CMDLINE_MAX, err, errlen);
+	if (ret < 0)
+		return ret;
 
 	elf_version(EV_CURRENT);
 	e = elf_memory((char *)cfg->kernel, cfg->kernel_size);

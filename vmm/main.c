@@ -298,9 +298,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 			printf("snvmm %s\n", SNVMM_VERSION);
 			return -1;
 		case ':':
-			/* A cluster's last option (-Vm): optopt names it, argv does not. */
-			if (strncmp(argv[optind - 1], "--", 2) && optopt > 0 && optopt < 256)
-				return bad_input("option '-%c' needs a value (try --help)", optopt);
 			return bad_input("option '%s' needs a value (try --help)",
 					 argv[optind - 1]);
 		default:
@@ -334,7 +331,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int r = o->stats_json ? json_out_open(&o->json, o->stats_json) : 0;
 	if (r)
 		return bad_input("--stats-json '%s': %s", o->stats_json,
-				 r == -ENXIO ? "a FIFO nobody reads yet (start the reader first)"
+				 r == -ENXIO ? "a FIFO nobody opened for reading within 2 s"
 					     : strerror(-r));
 	return 0;
 }
@@ -547,7 +544,7 @@ static int run_vm(struct vm *vm, struct options *o, const struct boot_regs *regs
 	int r;
 
 	if ((r = vm_open_kvm(vm)))
-		return r == -E2BIG ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
+		return r == VM_BAD_CONFIG ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
 	if ((r = vcpus_create(vm)) || (r = vm_setup_devices(vm)))
 		return EXIT_VMM_ERROR;
 
@@ -635,7 +632,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	r = vm_init(&vm, &o.vm);
-	int status = r == -E2BIG ? EXIT_BAD_INPUT : r ? EXIT_VMM_ERROR : 0;
+	int status = r == VM_BAD_CONFIG ? EXIT_BAD_INPUT : r ? EXIT_VMM_ERROR : 0;
 	if (status == 0)
 		status = load_guest(&vm, &o, &regs);
 	if (status == 0 && !o.raw_path && o.vm.pvm_host) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum report_signal report_take_signal(struct vm *vm, int sig_fd)
@@ -186,9 +187,21 @@ int json_out_open(struct json_out *j, const char *path)
 		if (!exists)
 			return -errno;
 	}
-	/* Non-blocking open: a FIFO with no reader fails now (ENXIO) instead of holding the
-	 * start for ever; the writes at exit may block, as a report fits a pipe's buffer. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
+	if (exists && S_ISSOCK(st.st_mode))
+		return -EOPNOTSUPP; /* open() would say ENXIO, as for a FIFO without a reader */
+	/*
+	 * Non-blocking open: a FIFO with no reader fails (ENXIO) instead of holding
+	 * the start for ever. Its reader may be starting beside us (cat f & snvmm
+	 * --stats-json f): it has 2 s. The writes at exit may block, as a report
+	 * fits a pipe's buffer.
+	 */
+	int fd;
+	for (int tries = 0;; tries++) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
+		if (fd >= 0 || errno != ENXIO || tries == 40)
+			break;
+		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+	}
 	if (fd < 0)
 		return -errno;
 	int fl = fcntl(fd, F_GETFL);

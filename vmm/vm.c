@@ -95,6 +95,7 @@ static int vm_get_cpuid(struct vm *vm)
 			return -err;
 		}
 	}
+	fprintf(stderr, "snvmm: KVM_GET_SUPPORTED_CPUID: more than 4096 entries\n");
 	return -E2BIG;
 }
 
@@ -116,7 +117,7 @@ static int vm_check_phys_bits(const struct vm *vm)
 		"addresses this host's KVM offers (%llu GiB)\n",
 		(unsigned long long)(vm->mem.ram_size >> 20), (unsigned long long)(top >> 30), bits,
 		1ULL << (bits - 30));
-	return -E2BIG;
+	return VM_BAD_CONFIG;
 }
 
 int vm_init(struct vm *vm, const struct vm_config *cfg)
@@ -139,7 +140,7 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 	if (r == -ENOMEM) {
 		fprintf(stderr, "snvmm: --memory %llu: this host cannot map that much guest RAM\n",
 			(unsigned long long)cfg->ram_mib);
-		return -E2BIG;
+		return VM_BAD_CONFIG;
 	}
 	if (r)
 		fprintf(stderr, "snvmm: mapping %llu MiB of guest RAM: %s\n",
@@ -180,7 +181,7 @@ int vm_open_kvm(struct vm *vm)
 	if (max_vcpus > 0 && vm->ncpus > (unsigned)max_vcpus) {
 		fprintf(stderr, "snvmm: --cpus %u: this KVM allows at most %d vCPUs\n", vm->ncpus,
 			max_vcpus);
-		return -E2BIG;
+		return VM_BAD_CONFIG;
 	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {

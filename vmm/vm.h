@@ -89,10 +89,12 @@ struct vm {
 
 /* Guest RAM and bookkeeping only: no /dev/kvm yet, so images can be checked first. */
 int vm_init(struct vm *vm, const struct vm_config *cfg);
-/* The KVM VM: memory slots for guest RAM, in-kernel irqchip and PIT, supported CPUID.
- * Both say -E2BIG (after a line on stderr) when the configuration asks for more than this
- * host gives (--memory, --cpus): bad input, not a VMM failure. */
+/* The KVM VM: memory slots for guest RAM, in-kernel irqchip and PIT, supported CPUID. */
 int vm_open_kvm(struct vm *vm);
+/* What vm_init and vm_open_kvm return, after a line on stderr, when the configuration asks
+ * for more than this host gives (--memory, --cpus): bad input, not a VMM failure. Their
+ * other failures are negative errnos. */
+#define VM_BAD_CONFIG 1
 /* Frees everything vm_init/vm_open_kvm and the devices made; safe on a partial VM. */
 void vm_destroy(struct vm *vm);
 

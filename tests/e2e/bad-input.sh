@@ -92,7 +92,7 @@ say="not a regular file" expect_reject "kernel a FIFO" "$tmp/fifo"
 say="not a regular file" expect_reject "initrd a FIFO" --initrd "$tmp/fifo" "$k"
 say="not a regular file" expect_reject "--raw a FIFO" --raw "$tmp/fifo"
 say="size 0" expect_reject "kernel a /proc file (no size)" /proc/self/status
-say="nobody reads" expect_reject "--stats-json a FIFO with no reader" --stats-json "$tmp/fifo" \
+say="nobody opened for reading" expect_reject "--stats-json a FIFO with no reader" --stats-json "$tmp/fifo" \
 	--initrd "$initrd" "$k"
 expect_reject "--memory 0" --memory 0 --initrd "$initrd" "$k"
 expect_reject "--memory abc" --memory abc --initrd "$initrd" "$k"

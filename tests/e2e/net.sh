@@ -190,8 +190,8 @@ host_step() {
 	tcp-in) timeout 240 "$netcheck" tcp-send $guest 6002 "$bytes" $((seed + 1)) ;;
 	udp-in) timeout 120 "$netcheck" udp-send $guest 6003 $((seed + 2)) ;;
 	udp-out) timeout 120 "$netcheck" udp-echo 6004 $((seed + 3)) ;;
-	bad-completion) timeout 20 "$ringpoke" "$(snvmm_pid $vm)" rx-bad-id 5 ;;
-	hold) timeout 20 "$ringpoke" "$(snvmm_pid $vm)" hold 6 ;;
+	bad-completion) timeout 20 "$ringpoke" "$(snvmm_pid $vm)" rx-bad-id 3 ;;
+	hold) timeout 20 "$ringpoke" "$(snvmm_pid $vm)" hold 10 ;;
 	*) true ;;
 	esac
 }
@@ -380,8 +380,8 @@ suite_irqmove() {
 
 # A host that breaks the protocol (ringpoke): an RX completion for a buffer not in flight must
 # break the device, once, with its reason in the guest's log, and a down/up bring it back; a
-# reset answered 6 s late must leave the NIC down (buffers leaked, never freed under the
-# device) and the next up must ask again and work.
+# reset answered late (the worker held 10 s) must leave the NIC down (buffers leaked, never
+# freed under the device) and up must ask again until it works.
 suite_hostile() {
 	boot hostile 1 hostile
 	grep -q '^ringpoke: RX used' "$tmp/hostile.bad-completion.host" &&
