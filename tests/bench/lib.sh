@@ -75,13 +75,16 @@ stat3() {
 	}'
 }
 
-# ratio A B: A/B to two decimals, "-" when either is missing or B is 0.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
+# div A B [FMT]: A/B, "-" when either is missing or B is 0; FMT defaults to %.3f. Targets are
+# judged on %.9g (meets), the figures shown rounded: 1.996 shows as 2.00 but is not 2x.
+div() {
+	awk -v a="$1" -v b="$2" -v f="${3:-%.3f}" 'BEGIN {
 		if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"
-		else printf "%.2f\n", a / b
+		else printf f "\n", a / b
 	}'
 }
+# ratio A B: A/B to two decimals, for display.
+ratio() { div "$1" "$2" %.2f; }
 
 # meets VALUE OP LIMIT: prints "met" or "NOT met" (OP is le or ge), "?" when VALUE is missing.
 meets() {
@@ -125,9 +128,9 @@ perf_stat() {
 }
 
 # perf_breakdown FILE: "label count" for each of BD_LABELS, from a perf_stat output file (the
-# filtered events are its last lines, in BD_LABELS order).
+# filtered events are its last lines, in BD_LABELS order); "-" for "<not counted>" and the like.
 perf_breakdown() {
-	awk -F, -v labels="$BD_LABELS" '/^#/ || NF < 3 { next } { c[++n] = $1 }
+	awk -F, -v labels="$BD_LABELS" '/^#/ || NF < 3 { next } { c[++n] = $1 ~ /^[0-9]+$/ ? $1 : "-" }
 		END { k = split(labels, l, " "); for (i = 1; i <= k; i++) print l[i], c[n - k + i] }' "$1"
 }
 
