@@ -6,10 +6,19 @@ BUILD         := build
 CC            ?= gcc
 WARN          := -Wall -Wextra -Werror
 CFLAGS        ?= -O2 -g
-CFLAGS        += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSNVMM_VERSION='"$(SNVMM_VERSION)"' \
+# override: `make CFLAGS=-O0` sets the optimisation, not the includes and warnings.
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSNVMM_VERSION='"$(SNVMM_VERSION)"' \
                  -Ivmm -Idevices -Iring -pthread -MMD -MP
 LDLIBS        := -lelf -pthread
 SAN           := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# Binaries compiled from several sources in one command get no complete .d from gcc: they depend
+# on every header instead.
+ALL_HDRS      := $(wildcard vmm/*.h devices/*.h ring/*.h tests/unit/*.h tests/fuzz/*.h)
+
+# Kbuild's external-module builds take no path with a space (M=): say so before anything else.
+ifneq ($(words $(CURDIR)),1)
+$(error snvmm: the checkout's path '$(CURDIR)' has a space, which the kernel's module build cannot take; clone it elsewhere)
+endif
 
 # The guest kernel: Debian's linux-image for the release the installed linux-headers-amd64
 # points at, so the guest module is always built against the kernel it runs in.
@@ -22,6 +31,11 @@ KREL_STAMP     := $(BUILD)/debian/release
 ifneq ($(KREL),)
 $(shell mkdir -p $(BUILD)/debian && { [ "$$(cat $(KREL_STAMP) 2>/dev/null)" = "$(KREL)" ] || \
           echo "$(KREL)" >$(KREL_STAMP); })
+endif
+ifeq ($(KREL),)
+$(KREL_STAMP):
+	@echo "snvmm: linux-headers-amd64 is not installed: 'make deps' installs it (make run and" \
+		"make check run it first)" >&2; exit 1
 endif
 DEBIAN_BZIMAGE := $(BUILD)/debian/boot/vmlinuz-$(KREL)
 DEBIAN_VMLINUX := $(BUILD)/debian/vmlinux
@@ -73,7 +87,7 @@ $(BUILD)/tsan/%: tests/unit/%.c
 # The NIC datapath test has a worker thread (plain and busy-polling): under TSan as well.
 # Several sources in one command leave gcc's .d with the last one's headers: these are listed.
 $(BUILD)/tsan/test_net: tests/unit/test_net.c devices/net_datapath.c vmm/guest_mem.c vmm/log.c vmm/stats.c \
-                        $(wildcard tests/unit/*.h devices/*.h ring/*.h vmm/*.h)
+                        $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=thread -Itests/unit -o $@ $(filter %.c,$^) $(LDLIBS)
 

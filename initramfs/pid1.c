@@ -38,8 +38,10 @@ int main(void)
 		perror("init: /init.sh");
 		_exit(127);
 	}
-	if (script < 0)
+	if (script < 0) {
 		perror("init: fork");
+		end_vm(RB_POWER_OFF); /* nothing would ever run: not a VM that sits there */
+	}
 	for (;;) {
 		if (sigwait(&all, &sig) != 0)
 			continue;

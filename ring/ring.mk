@@ -9,7 +9,7 @@ RING_KBUILD    := $(BUILD)/ring-kcheck
 
 .PHONY: fuzz fuzz-ring check-ring-kmod
 
-$(RING_FUZZ): tests/fuzz/fuzz_ring.c ring/snring.h
+$(RING_FUZZ): tests/fuzz/fuzz_ring.c $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	clang -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Iring \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $<

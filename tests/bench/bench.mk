@@ -7,7 +7,7 @@ BENCH_DP_SRCS := tests/bench/net_datapath.c devices/net_datapath.c devices/tap.c
 
 .PHONY: bench-datapath
 
-$(BENCH_DP): $(BENCH_DP_SRCS) tests/unit/net_fake_guest.h ring/snring.h ring/snnet.h
+$(BENCH_DP): $(BENCH_DP_SRCS) $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $(BENCH_DP_SRCS) $(LDLIBS)
 

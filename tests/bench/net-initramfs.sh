@@ -32,6 +32,10 @@ done
 find "$stage" -exec touch -h -d @0 {} +
 tmp="$out.tmp.$$"
 cp "$base" "$tmp"
+# cpio into a file of its own first: in a pipe into gzip (no pipefail in dash) a failed cpio
+# would leave a truncated archive behind a good gzip.
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
-	cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -6 -n >>"$tmp"
+	cpio -o -H newc -R 0:0 --reproducible --quiet) >"$tmp.cpio"
+gzip -6 -n <"$tmp.cpio" >>"$tmp"
+rm -f "$tmp.cpio"
 mv "$tmp" "$out"

@@ -7,8 +7,7 @@ NET_FUZZ_SRCS := tests/fuzz/fuzz_net.c devices/net_datapath.c vmm/guest_mem.c vm
 
 .PHONY: fuzz-net
 
-$(NET_FUZZ): $(NET_FUZZ_SRCS) tests/fuzz/fuzz_input.h tests/unit/net_fake_guest.h \
-             devices/net_datapath.h ring/snring.h ring/snnet.h
+$(NET_FUZZ): $(NET_FUZZ_SRCS) $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	clang -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Ivmm -Idevices -Iring -Itests/unit \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(NET_FUZZ_SRCS)
@@ -33,8 +32,7 @@ BOOT_FUZZ_SRCS := tests/fuzz/fuzz_boot.c vmm/boot.c vmm/boot_bzimage.c vmm/boot_
 
 .PHONY: fuzz-boot
 
-$(BOOT_FUZZ): $(BOOT_FUZZ_SRCS) tests/fuzz/fuzz_input.h tests/unit/boot_images.h vmm/boot.h \
-              vmm/layout.h
+$(BOOT_FUZZ): $(BOOT_FUZZ_SRCS) $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	clang -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Ivmm -Itests/unit \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(BOOT_FUZZ_SRCS) -lelf
