@@ -31,6 +31,7 @@ for m in drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko \
 done
 find "$stage" -exec touch -h -d @0 {} +
 tmp="$out.tmp.$$"
+trap 'rm -rf "$stage" "$tmp" "$tmp.cpio"' EXIT # $tmp: gone by then unless we failed
 cp "$base" "$tmp"
 # cpio into a file of its own first: in a pipe into gzip (no pipefail in dash) a failed cpio
 # would leave a truncated archive behind a good gzip.

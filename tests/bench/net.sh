@@ -238,6 +238,7 @@ done
 get() {
 	ph=${2%%.*}
 	[ "$ph" = rtt ] && ph=ping
+	[ "$2" = ping.loss ] && ph=none # ping fails at 100% loss, which is just what to show
 	awk -v k="$2" -v s="$ph.status" '$1 == s && $2 != 0 { bad = 1 } $1 == k { v = $2 }
 		END { print (bad || v == "") ? "-" : v }' "$tmp/$1" 2>/dev/null || echo -
 }
