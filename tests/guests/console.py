@@ -40,6 +40,13 @@ def check(name, ok, detail=""):
         print(f"FAIL {name}: {detail}")
 
 
+def queued(fd):
+    """Bytes waiting to be read from fd (a pipe, socket or pty)."""
+    n = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, n)
+    return n[0]
+
+
 def wait(p, secs):
     """The exit status, or None (and the process killed) when it outlives secs."""
     try:
@@ -190,11 +197,11 @@ def escape_and_signals():
     # Only a full pipe holds them: wait for it (F_GETPIPE_SZ; from 3/4 on, as the other
     # writes' partly filled pages count as full), then a little for the queue to form.
     size = fcntl.fcntl(w, 1032) * 3 // 4
-    queued = array.array("i", [0])
+    held = 0
     end = time.time() + 5
     while time.time() < end and p.poll() is None:
-        fcntl.ioctl(r, termios.FIONREAD, queued)
-        if queued[0] >= size:
+        held = queued(r)
+        if held >= size:
             break
         time.sleep(0.02)
     time.sleep(0.3)
@@ -213,8 +220,8 @@ def escape_and_signals():
     os.close(w)
     # The APs write 'x': without them only one vCPU was ever held.
     check("SIGTERM ends 8 vCPUs held by a full stdout within 0.55 s (status 6)",
-          st == 6 and secs < 0.55 and queued[0] >= size and b"x" in out,
-          f"status {st} after {secs:.2f} s; pipe {queued[0]} bytes (want {size}); "
+          st == 6 and secs < 0.55 and held >= size and b"x" in out,
+          f"status {st} after {secs:.2f} s; pipe {held} bytes (want {size}); "
           f"{out.count(b'x')} bytes from the APs")
 
 
@@ -245,8 +252,7 @@ def stalled_stderr(kind):
         p.send_signal(signal.SIGUSR1)
         time.sleep(0.02)
     time.sleep(0.3)
-    queued = array.array("i", [0])
-    fcntl.ioctl(r, termios.FIONREAD, queued)
+    held = queued(r)
     alive = p.poll() is None
     p.send_signal(signal.SIGTERM)
     time.sleep(1)
@@ -256,8 +262,8 @@ def stalled_stderr(kind):
     os.close(r)
     os.close(w)
     check(f"SIGTERM ends a run whose stderr ({kind}) is full, with --stats-interval, SIGUSR1 "
-          "and --stats (status 6)", alive and queued[0] >= full and st == 6,
-          f"status {st}, {queued[0]} bytes queued, alive before SIGTERM: {alive}")
+          "and --stats (status 6)", alive and held >= full and st == 6,
+          f"status {st}, {held} bytes queued, alive before SIGTERM: {alive}")
 
 
 def cpu_secs_but_vcpus(pid):
