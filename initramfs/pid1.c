@@ -7,17 +7,42 @@
  * handler for them, so the kernel drops them and typing poweroff did nothing.
  * Here they end the VM as asked, halt as a power-off (a halted VM would only
  * sit there). Orphans are reaped, and a script that ends without powering off
- * powers off.
+ * powers off. Either way the console's last bytes go out first.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/*
+ * reboot() does not wait for the console: what the tty still holds is lost,
+ * and it may hold the last lines ("snvmm-run: exit=0"), as the UART's
+ * transmit interrupt, the only thing that empties it, may be due on a CPU
+ * that reboot() stops first. Up to 2 s, as a UART whose interrupt never
+ * comes must not keep the VM alive.
+ */
+static void drain_console(void)
+{
+	const struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+	int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK), queued;
+
+	for (int i = 0; fd >= 0 && i < 200; i++) {
+		if (ioctl(fd, TIOCOUTQ, &queued) != 0 || queued <= 0)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (fd >= 0)
+		close(fd);
+}
 
 static void end_vm(int how)
 {
 	sync();
+	drain_console();
 	reboot(how);
 	perror("init: reboot");
 }

@@ -52,7 +52,6 @@ if [ "$mode" = stress ]; then
 	sleep 1
 	snapshot only
 	step end
-	sleep 1 # with two CPUs the tty may still hold these lines when init powers off
 	exit 0
 fi
 if [ "$mode" = irqmove ]; then
@@ -68,7 +67,6 @@ if [ "$mode" = irqmove ]; then
 		irqs after-cpu$cpu
 	done
 	step end
-	sleep 1 # with two CPUs the tty may still hold these lines when init powers off
 	exit 0
 fi
 if [ "$mode" = hostile ]; then
