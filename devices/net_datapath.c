@@ -11,8 +11,9 @@
  * last, so the guest's answers to what it receives need no kick.
  *
  * RX: while the tap is readable, read each frame straight into the next
- * posted buffer. With no buffer posted the frame stays in the tap and the
- * tap leaves the epoll set until the guest posts more (its RX kick).
+ * posted buffer. With no buffer posted the frame stays in the tap and
+ * epoll stops watching the tap (interest 0) until the guest posts more (its
+ * RX kick).
  *
  * Interrupts: an eventfd write as soon as a flush finds the guest asked for
  * one (irq_at), not at the end of the round. A guest that asked to hear when
@@ -169,7 +170,11 @@ static void device_reset(struct net_dp *dp)
 	set_device_status(dp, 0);
 }
 
-/* snnet.h's handshake, on any doorbell: the driver's status is read exactly once. */
+/*
+ * snnet.h's handshake, on any doorbell: the driver's status is read once to
+ * decide, and once more after RUNNING is published, to catch a driver that
+ * gave up meanwhile.
+ */
 static void handshake(struct net_dp *dp)
 {
 	uint32_t status = snring_le32_to_cpu(snring_load_acquire(&dp->cfg->status));
@@ -294,9 +299,9 @@ static int buf_iov(struct net_dp *dp, struct snring_dev *q, const struct snring_
  * those are cancellation points, and in a process with threads each call
  * turns asynchronous cancellation on and off around the syscall, two locked
  * instructions. The worker is never cancelled. One segment goes by
- * read/write, which the kernel takes without copying in an iovec. Together
- * they took bench-datapath's 64-byte frames from 73% to 80-83% of a plain
- * write loop.
+ * read/write, which the kernel takes without copying in an iovec. Both
+ * show in bench-datapath's 64-byte frames, where per-frame overhead is all
+ * there is (README, "Benchmarks").
  */
 static ssize_t tap_io(struct net_dp *dp, bool out, int n)
 {

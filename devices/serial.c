@@ -424,8 +424,9 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg, void **state
 	s->in_fd = STDIN_FILENO;
 	s->msr = MSR_DCD | MSR_DSR | MSR_CTS;
 	/*
-	 * 115200 baud, as firmware leaves it: a console= naming the port but no
-	 * speed makes Linux derive the speed by dividing by this latch.
+	 * 115200 baud, as firmware leaves it. Only console=uart8250,io,0x3f8
+	 * without a speed reads the latch back; console=ttyS0 without one sets
+	 * 9600 and rewrites it. The rate changes nothing here either way.
 	 */
 	s->dll = 1;
 	s->raw = cfg->console_raw;

@@ -21,18 +21,9 @@
 
 #include "snnet_priv.h"
 
-/*
- * Indirect tables go through snring_drv_post(), which rejects flags outside
- * SNRING_DESC_F_KNOWN: offer them only once the ring knows the flag.
- */
-#if (SNRING_DESC_F_KNOWN & SNRING_DESC_F_INDIRECT)
-#define SNNET_DRV_INDIRECT SNNET_F_INDIRECT
-#else
-#define SNNET_DRV_INDIRECT 0
-#endif
 #define SNNET_FEATURES                                                                             \
 	(SNNET_F_CSUM | SNNET_F_GUEST_CSUM | SNNET_F_TSO4 | SNNET_F_TSO6 | SNNET_F_GUEST_TSO4 |    \
-	 SNNET_F_GUEST_TSO6 | SNNET_DRV_INDIRECT)
+	 SNNET_F_GUEST_TSO6 | SNNET_F_INDIRECT)
 #define SNNET_F_ANY_TSO	      (SNNET_F_TSO4 | SNNET_F_TSO6)
 #define SNNET_F_ANY_GUEST_TSO (SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6)
 

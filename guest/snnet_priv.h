@@ -19,15 +19,6 @@
 
 #include "../ring/snnet.h"
 
-/*
- * Indirect descriptors are being added to snring.h; until the flag lands
- * there, code against the agreed contract. Once snring.h defines it this
- * fallback is dead (and snring_drv_post() accepts the flag only then).
- */
-#ifndef SNRING_DESC_F_INDIRECT
-#define SNRING_DESC_F_INDIRECT 0x0002u
-#endif
-
 #define SNNET_DRV_NAME "snnet"
 
 /* The device writes the geometry; refuse sizes we would not allocate for. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * snnet: the paravirtual NIC built on snring. Compiled unchanged into the
- * guest driver (guest/snnet.c) and the VMM (devices/net.c).
+ * guest driver (guest/snnet_*.c, through snnet_priv.h) and the VMM
+ * (devices/net.c, devices/net_datapath.c).
  *
  * Discovery: an ACPI device with _HID SNNET_ACPI_HID whose _CRS lists, in this
  * order, one Memory32Fixed range (the shared region), one I/O range of
@@ -24,9 +25,9 @@
  * for TX skbs with page fragments and for the large RX buffers that GSO needs.
  *
  * Start and reset handshake:
- *   driver: reads config, checks magic/version; writes status = 0, rings a
- *           doorbell and waits (bounded) for device_status == 0 (a fresh
- *           region; at once from a device that is stopped);
+ *   driver: writes status = 0, rings a doorbell and waits (bounded) for
+ *           device_status == 0 (a fresh region; at once from a device that
+ *           is stopped); reads config, checks magic/version;
  *           writes guest_features (a subset of host_features), posts RX
  *           buffers, then status = SNNET_STATUS_DRIVER_OK and rings both doorbells.
  *   device: on any doorbell, reads status once; DRIVER_OK while stopped →

@@ -373,7 +373,7 @@ static void fill_madt(uint8_t *t, unsigned ncpus)
 				   .address = (uint32_t)IOAPIC_ADDR,
 				   .gsi_base = 0};
 	off += sizeof(*io);
-	/* LINT1 carries NMI on every CPU, as on real boards (and in KVM's LAPIC). */
+	/* LINT1 carries NMI on every CPU, as on real boards; the guest programs LVT1 from this. */
 	struct madt_lapic_nmi *nmi = (struct madt_lapic_nmi *)(t + off);
 	*nmi = (struct madt_lapic_nmi){.type = MADT_LAPIC_NMI,
 				       .length = sizeof(*nmi),

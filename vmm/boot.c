@@ -46,7 +46,7 @@ unsigned boot_e820_map(const struct guest_mem *mem, struct boot_e820 map[BOOT_E8
 	return n;
 }
 
-/* "300 MiB" for whole mebibytes, else "1234567 bytes": people read the first, tests the second. */
+/* "300 MiB" for whole mebibytes, else "1234567-byte": people read the first, tests the second. */
 static const char *fmt_size(char *buf, size_t len, uint64_t size)
 {
 	if (size >= MiB && size % MiB == 0)

@@ -26,7 +26,7 @@
 
 _Static_assert(offsetof(struct boot_params, hdr) == SETUP_HDR_OFF, "setup header offset");
 
-/* The header fields a 2.12 kernel provides end with init_size. */
+/* The last field this loader needs is init_size (2.10); 2.12's header has more after it. */
 #define HDR_MIN_END (SETUP_HDR_OFF + offsetof(struct setup_header, init_size) + 4)
 #define HDR_MAX_END (SETUP_HDR_OFF + sizeof(struct setup_header))
 

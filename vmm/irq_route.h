@@ -33,7 +33,8 @@ struct irq_route_msi {
  * The MSI that an IOAPIC redirection entry describes, when it describes one:
  * unmasked, edge-triggered, fixed or lowest-priority delivery. A masked or
  * level-triggered pin (it needs the IOAPIC's EOI handling), an NMI, SMI,
- * INIT or ExtINT one, or one aimed at an APIC ID above 255 returns false.
+ * INIT or ExtINT one, a vector below 16, or one aimed at an APIC ID above 255
+ * returns false.
  */
 bool irq_route_rte_to_msi(uint64_t rte, struct irq_route_msi *msi);
 

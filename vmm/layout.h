@@ -27,7 +27,7 @@
 #define PD_ADDR		 0xB000ULL /* four pages */
 #define CMDLINE_ADDR	 0x20000ULL
 #define COMMAND_LINE_MAX 0x10000ULL /* our buffer; the kernel's own limit is in its header */
-#define BOOT_STACK_TOP	 0x8ff0ULL  /* PVH entry: a little stack below the page tables */
+#define BOOT_STACK_TOP	 0x8ff0ULL  /* rsp at both entries: a little stack below the page tables */
 
 #define EBDA_START	 0x9fc00ULL
 #define ACPI_TABLES_ADDR 0xe0000ULL

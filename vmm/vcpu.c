@@ -200,8 +200,9 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	/*
-	 * vcpus_stop() sets the end reason first, then immediate_exit, then sends
-	 * the kick: whichever side of KVM_RUN the signal lands on, we see the end.
+	 * The end reason is set before vcpus_stop() runs (run_vm calls it only
+	 * after wait_for_end); vcpus_stop() then sets immediate_exit and sends the
+	 * kick: whichever side of KVM_RUN the signal lands on, we see the end.
 	 */
 	while (vm_end_reason(v->vm) == VM_RUNNING) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -383,7 +384,10 @@ int vcpus_start(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = vcpu_kick_handler};
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: KVM_RUN must return EINTR. */
+	/*
+	 * No SA_RESTART: the kick must also end a blocking syscall that a device
+	 * handler makes on this thread (KVM_RUN returns EINTR regardless).
+	 */
 	if (sigaction(vcpu_kick_signal(), &sa, NULL) < 0)
 		return -errno;
 	for (unsigned i = 0; i < vm->ncpus; i++) {

@@ -129,7 +129,7 @@ static inline enum vm_end vm_end_reason(struct vm *vm)
 	return (enum vm_end)atomic_load(&vm->end);
 }
 
-/* Devices: setup in list order, start, stop and destroy in reverse. */
+/* Devices: setup and start in list order, stop and destroy in reverse. */
 int vm_setup_devices(struct vm *vm);
 int vm_start_devices(struct vm *vm);
 void vm_stop_devices(struct vm *vm);

@@ -72,7 +72,7 @@ pid=$!
 		sleep 0.2
 		n=$((n + 1))
 	done
-	# Plain poweroff, as a user types it (PID 1 is a shell: the initramfs's poweroff acts itself).
+	# Plain poweroff, as a user types it: busybox signals PID 1 (pid1.c), which ends the VM.
 	echo 'echo hello-from-stdin; poweroff' >&3
 	while kill -0 $pid 2>/dev/null; do sleep 0.2; done
 ) &

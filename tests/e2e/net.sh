@@ -10,13 +10,13 @@
 # Runs in a network namespace of its own (unshare -n), so the tap and its address never touch
 # the caller's namespace and vanish with the last process. Needs a /dev/kvm with VMX/SVM: run it
 # directly on such a host, or through the rig (make check-e2e picks):
-#   tests/rig/rig.sh --extras tests/e2e/net.sh build/e2e/netcheck
+#   tests/rig/rig.sh --extras --npt 0 tests/e2e/net.sh build/e2e/netcheck build/e2e/ringpoke
 # POSIX sh (L1 runs busybox). E2E_TIMEOUT bounds the guest (seconds, default 300); NET_SEED
 # fixes the data (default: the time, printed). NET_SUITES picks suites: full (the checks above),
 # poll and defer (ping and TCP both ways, the worker busy-polling or deferring), irqmove (2
 # vCPUs: pings while the NIC's interrupt moves between them), hostile (a host that breaks the
 # ring protocol, played by tests/e2e/ringpoke), default (make run's guest has a working eth0), stress (2 vCPUs, iperf3 --bidir; not in the default "full poll defer irqmove
-# default": in the rig it has crashed L1's nested KVM, see the report in git log).
+# hostile default": in the rig it has crashed L1's nested KVM, see the report in git log).
 cd "$(dirname "$0")/../.." || exit 1
 if [ "${NET_IN_NETNS:-}" != 1 ]; then
 	NET_IN_NETNS=1 exec unshare -n sh "$0" "$@"
@@ -118,7 +118,8 @@ cp tests/e2e/net-guest.sh "$tmp/layer/net-guest.sh"
 (cd "$tmp/layer" && echo net-guest.sh | cpio -o -H newc 2>/dev/null) | gzip >"$tmp/layer.gz"
 cat "$initrd" "$tmp/layer.gz" >"$tmp/initrd"
 
-# boot NAME CPUS MODE [NETOPTS]: runs the guest half in MODE (NETOPTS: more --net settings),
+# boot NAME CPUS MODE [NETOPTS [SNVMM-OPTS]]: runs the guest half in MODE (NETOPTS: more --net
+# settings; SNVMM-OPTS: more snvmm options, as --pin),
 # doing the host's part of each step when the guest announces it; leaves $tmp/NAME.out
 # (console), $tmp/NAME.flat (stats), $tmp/NAME.STEP.host, and sets $status, $secs and $cur=NAME
 # for the checks.
@@ -412,7 +413,7 @@ suite_default() {
 		sleep 0.2
 		n=$((n + 1))
 	done
-	echo 'ip -4 addr show dev eth0; ping -q -c 5 -i 0.2 10.0.2.1; echo "NET default rc=$?"; poweroff -f' >&3
+	echo 'ip -4 addr show dev eth0; ping -q -c 5 -i 0.2 10.0.2.1; echo "NET default rc=$?"; poweroff' >&3
 	wait $vm
 	status=$?
 	exec 3>&-
