@@ -82,7 +82,8 @@ expect_reject "random bytes" --initrd "$initrd" "$tmp/random"
 expect_reject "corrupted HdrS magic" --initrd "$initrd" "$tmp/bad-hdrs"
 expect_reject "ELF for aarch64" --initrd "$initrd" "$tmp/aarch64.elf"
 expect_reject "missing initrd file" --initrd "$tmp/does-not-exist" "$k"
-expect_reject "initrd larger than RAM" --memory 64 --initrd "$tmp/big-initrd" "$k"
+# 64 MiB cannot hold the kernel at pref_address (16 MiB) with its init_size: refused before the initrd.
+say="(init_size)" expect_reject "--memory 64: less RAM than the kernel needs" --memory 64 --initrd "$tmp/big-initrd" "$k"
 # 96 MiB holds the kernel's init_size, so only the initrd check can refuse this one.
 expect_reject "initrd larger than the RAM left" --memory 96 --initrd "$tmp/big-initrd" "$k"
 expect_reject "--append of 5000 chars" --initrd "$initrd" --append "$long" "$k"
