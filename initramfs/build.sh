@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Builds the guest initramfs: Debian's static busybox, our /init (pid1.c) and /init.sh (init),
-# pvpanic modules for the guest
-# kernel in build/debian, guest/snnet.ko, and the network test tools:
-# iperf3 and ethtool (Debian's, with the libraries they load) and build/e2e/netcheck (static).
+# Builds the guest initramfs: Debian's static busybox, our /init (pid1.c), /init.sh (init) and
+# /lib/cmdline.awk (init's command-line parser), pvpanic modules for the guest kernel in
+# build/debian, guest/snnet.ko, and the network test tools: iperf3 and ethtool (Debian's, with
+# the libraries they load) and build/e2e/netcheck (static).
 # Reproducible: fixed file order, owners and times, and gzip without a name or time stamp.
 # Usage: initramfs/build.sh [OUTPUT]   (default initramfs/initramfs.cpio.gz)
 set -eu
@@ -36,6 +36,7 @@ for a in $("$busybox" --list); do
 done
 install -m 0755 "$root/build/initramfs/pid1" "$stage/init"
 install -m 0755 "$root/initramfs/init" "$stage/init.sh"
+install -m 0644 "$root/initramfs/cmdline.awk" "$stage/lib/cmdline.awk"
 cp "$mods/drivers/misc/pvpanic/pvpanic.ko" "$mods/drivers/misc/pvpanic/pvpanic-mmio.ko" \
 	"$stage/lib/modules/"
 cp "$root/guest/snnet.ko" "$stage/lib/modules/"
