@@ -78,6 +78,7 @@ struct serial {
 
 	pthread_mutex_t out_lock; /* keeps output bytes in order, outside lock */
 	int out_fd, in_fd;
+	int out_nb; /* stdout reopened non-blocking (log.h), or -1 */
 	int stop_fd;
 	int space_fd; /* the guest drained or cleared the FIFO (want_space) */
 	bool raw;
@@ -138,41 +139,39 @@ static void rx_push(struct serial *s, uint8_t c)
 /*
  * Writes one transmitted byte, called without the device lock. A blocking
  * write could outlive the VM (the signal that stops a vCPU only interrupts a
- * syscall already under way), so the byte waits for stdout in bounded polls
- * and is dropped once the VM is ending. A stdout that fails is given up.
+ * syscall already under way), so the byte goes out without blocking
+ * (write_nowait), waits for room in bounded polls, and is dropped once the VM
+ * is ending. Write first, poll only when it finds no room: a pipe's poll
+ * wants a free page, where a write could still fill the last one. A stdout
+ * that fails is given up.
  */
 static void serial_output(struct serial *s, uint8_t c)
 {
 	struct pollfd p;
-	int r;
+	ssize_t n;
 
 	pthread_mutex_lock(&s->out_lock);
-	p = (struct pollfd){.fd = s->out_fd, .events = POLLOUT};
+	p = (struct pollfd){.fd = s->out_nb >= 0 ? s->out_nb : s->out_fd, .events = POLLOUT};
 	while (s->out_fd >= 0) {
+		n = write_nowait(s->out_nb, s->out_fd, &c, 1);
+		if (n == 1)
+			break;
+		if (n < 0 && errno != EINTR) {
+			s->out_fd = -1; /* nobody to write to */
+			break;
+		}
 		/*
-		 * Once the VM ends, one look and no wait: vCPUs queued on out_lock
-		 * would otherwise each wait a full OUT_WAIT_MS before seeing it,
-		 * one after another (the kick does not interrupt a mutex wait).
+		 * No room. Once the VM ends the byte is dropped at once: vCPUs
+		 * queued on out_lock would otherwise each wait a full OUT_WAIT_MS
+		 * before seeing the end, one after another (the kick does not
+		 * interrupt a mutex wait).
 		 */
-		r = poll(&p, 1, vm_end_reason(s->vm) == VM_RUNNING ? OUT_WAIT_MS : 0);
-		if (r > 0 && !(p.revents & POLLOUT)) {
-			s->out_fd = -1; /* POLLERR, POLLNVAL: nobody to write to */
-			break;
-		}
-		if (r > 0) {
-			if (write(s->out_fd, &c, 1) == 1)
-				break;
-			if (errno != EINTR && errno != EAGAIN) {
-				s->out_fd = -1;
-				break;
-			}
-			/* Another writer filled a non-blocking stdout since the poll: wait again.
-			 */
-		} else if (r < 0 && errno != EINTR) {
-			break;
-		}
 		if (vm_end_reason(s->vm) != VM_RUNNING)
-			break; /* not written, and the VM ends: dropped */
+			break;
+		if (poll(&p, 1, OUT_WAIT_MS) > 0 && !(p.revents & POLLOUT)) {
+			s->out_fd = -1; /* POLLERR, POLLNVAL */
+			break;
+		}
 	}
 	pthread_mutex_unlock(&s->out_lock);
 }
@@ -376,7 +375,7 @@ static void *serial_input_thread(void *arg)
 		bool room = !in->eof && (s->raw || in->len + sizeof(buf) <= PEND_SIZE);
 		struct pollfd fds[3] = {{.fd = s->stop_fd, .events = POLLIN},
 					{.fd = s->space_fd, .events = POLLIN},
-					{.fd = room ? s->in_fd : -1, .events = POLLIN}};
+					{.fd = room ? s->in_fd : -1, .events = POLLIN | POLLRDHUP}};
 		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -390,12 +389,14 @@ static void *serial_input_thread(void *arg)
 			/*
 			 * No more than is there, so the read never blocks (a stop must not
 			 * wait for input): another reader of the same pipe or terminal may
-			 * have taken what poll saw. At a hang-up the read returns at once.
+			 * have taken what poll saw. At a hang-up, or a socket whose peer
+			 * shut its side (POLLRDHUP, where FIONREAD says 0 and poll says
+			 * readable for ever), the read returns at once: end of input.
 			 */
 			int avail = -1;
 			size_t want = sizeof(buf);
 			if (!file && ioctl(s->in_fd, FIONREAD, &avail) == 0 && avail == 0 &&
-			    !(fds[2].revents & (POLLHUP | POLLERR))) {
+			    !(fds[2].revents & (POLLHUP | POLLERR | POLLRDHUP))) {
 				serial_deliver(s, in);
 				continue;
 			}
@@ -421,6 +422,7 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg, void **state
 		return -ENOMEM;
 	s->vm = vm;
 	s->out_fd = STDOUT_FILENO;
+	s->out_nb = reopen_nonblocking(STDOUT_FILENO);
 	s->in_fd = STDIN_FILENO;
 	s->msr = MSR_DCD | MSR_DSR | MSR_CTS;
 	/*
@@ -498,6 +500,8 @@ static void serial_destroy(void *state)
 		close(s->stop_fd);
 	if (s->space_fd >= 0)
 		close(s->space_fd);
+	if (s->out_nb >= 0)
+		close(s->out_nb);
 	pthread_mutex_destroy(&s->out_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

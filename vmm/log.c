@@ -11,39 +11,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int stderr_nonblocking(void)
+int reopen_nonblocking(int fd)
 {
+	char path[32];
 	struct stat st;
 
-	if (fstat(STDERR_FILENO, &st) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+	if (fstat(fd, &st) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
 		return -1;
-	return open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 }
 
-ssize_t stderr_write_nowait(int fd, const char *buf, size_t len)
+ssize_t write_nowait(int nb_fd, int fd, const void *buf, size_t len)
 {
-	struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	struct stat st;
 	ssize_t n;
 
-	if (fd >= 0) {
-		n = write(fd, buf, len);
+	if (nb_fd >= 0) {
+		n = write(nb_fd, buf, len);
 		return n < 0 && errno == EAGAIN ? 0 : n;
 	}
-	if (fstat(STDERR_FILENO, &st))
+	if (fstat(fd, &st))
 		return -1;
 	if (S_ISREG(st.st_mode))
-		return write(STDERR_FILENO, buf, len); /* a file does not stall */
+		return write(fd, buf, len); /* a file does not stall */
 	if (S_ISSOCK(st.st_mode)) {
-		n = send(STDERR_FILENO, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		return n < 0 && errno == EAGAIN ? 0 : n;
 	}
 	/* A pipe or terminal we could not reopen (another user's): room first, then a bit. */
 	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
 		return p.revents & (POLLERR | POLLNVAL) ? -1 : 0;
 	if (S_ISFIFO(st.st_mode))
-		return write(STDERR_FILENO, buf, len < PIPE_BUF ? len : PIPE_BUF);
-	return write(STDERR_FILENO, buf, 1); /* a terminal with room takes a byte */
+		return write(fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
+	return write(fd, buf, 1); /* a terminal with room takes a byte */
 }
 
 /*
@@ -65,8 +67,9 @@ void log_nowait(const char *fmt, ...)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
-	fd = stderr_nonblocking();
-	while (off < (size_t)n && (w = stderr_write_nowait(fd, line + off, (size_t)n - off)) > 0)
+	fd = reopen_nonblocking(STDERR_FILENO);
+	while (off < (size_t)n &&
+	       (w = write_nowait(fd, STDERR_FILENO, line + off, (size_t)n - off)) > 0)
 		off += (size_t)w;
 	if (fd >= 0)
 		close(fd);

@@ -580,12 +580,15 @@ static int run_vm(struct vm *vm, struct options *o, const struct boot_regs *regs
 	wait_for_end(&sink, o->stats_interval_ms);
 	vcpus_stop(vm);
 	vm_stop_devices(vm);
+	/* A stop signal from before the end is spent: only a later one gives the reports up. */
+	while (report_take_signal(vm, sig_fd) != SIGNAL_NONE)
+		;
 	if (rep && o->stats)
 		report_sink_write(&sink, REPORT_FINAL);
+	if (rep && o->stats_json)
+		o->json_failed = !json_out_write(&o->json, rep, &sink);
 	report_sink_close(&sink);
 	close(sig_fd);
-	if (rep && o->stats_json)
-		o->json_failed = !json_out_write(&o->json, rep);
 	report_close(rep);
 	return end_to_status(vm_end_reason(vm));
 }
@@ -624,12 +627,13 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	vmm_signals(&sigs);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* Before --help: its text into a closed pipe is EPIPE, not death by signal. */
+	signal(SIGPIPE, SIG_IGN);
 	int r = parse_options(argc, argv, &o);
 	if (r)
 		return r < 0 ? 0 : r;
 	o.vm.console_raw = isatty(STDIN_FILENO);
 	o.vm.pvm_host = host_is_pvm();
-	signal(SIGPIPE, SIG_IGN);
 
 	r = vm_init(&vm, &o.vm);
 	int status = r == VM_BAD_CONFIG ? EXIT_BAD_INPUT : r ? EXIT_VMM_ERROR : 0;

@@ -41,7 +41,7 @@ static void print_stats(struct vm_report *rep, FILE *f, enum stats_format format
 void report_sink_open(struct report_sink *k, struct vm *vm, struct vm_report *rep, int sig_fd)
 {
 	*k = (struct report_sink){
-	    .vm = vm, .rep = rep, .sig_fd = sig_fd, .fd = stderr_nonblocking()};
+	    .vm = vm, .rep = rep, .sig_fd = sig_fd, .fd = reopen_nonblocking(STDERR_FILENO)};
 }
 
 void report_sink_close(struct report_sink *k)
@@ -51,46 +51,53 @@ void report_sink_close(struct report_sink *k)
 	k->fd = -1;
 }
 
-/* Writes buf in polls that also watch the VM's end (while it runs) and the signals. */
-static void sink_out(struct report_sink *k, const char *buf, size_t len, enum report_kind what)
+/*
+ * Writes buf to fd (nb_fd: fd reopened non-blocking, or -1) without blocking;
+ * where it finds no room, waits in polls that also hear the signals and,
+ * while the VM runs, its end. True when all of buf went out.
+ */
+static bool sink_out(struct report_sink *k, int fd, int nb_fd, const char *buf, size_t len,
+		     enum report_kind what)
 {
 	bool final = what == REPORT_FINAL;
 	enum report_signal sig;
 
 	while (len && (final || vm_end_reason(k->vm) == VM_RUNNING)) {
-		struct pollfd fds[3] = {
-		    {.fd = k->fd >= 0 ? k->fd : STDERR_FILENO, .events = POLLOUT},
-		    {.fd = k->sig_fd, .events = POLLIN},
-		    {.fd = final ? -1 : k->vm->end_eventfd, .events = POLLIN}};
-		if (poll(fds, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		sig =
-		    (fds[1].revents & POLLIN) ? report_take_signal(k->vm, k->sig_fd) : SIGNAL_NONE;
-		if (sig == SIGNAL_STOP && final)
-			return;
-		/* Asked for while a snapshot is written, it is this one; else it comes next. */
-		if (sig == SIGNAL_SNAPSHOT && what != REPORT_SNAPSHOT)
-			k->snapshot_pending = true;
-		if (!fds[0].revents)
-			continue;
-		if (!(fds[0].revents & POLLOUT))
-			return; /* POLLERR, POLLNVAL: nobody to write to */
 		/* Whole lines where they fit, so another thread's line cannot land inside one. */
 		size_t chunk = len < PIPE_BUF ? len : PIPE_BUF;
 		const char *nl = chunk < len ? memrchr(buf, '\n', chunk) : NULL;
 		if (nl)
 			chunk = (size_t)(nl - buf) + 1;
-		ssize_t n = stderr_write_nowait(k->fd, buf, chunk);
-		if (n < 0 && errno != EINTR)
-			return;
+		ssize_t n = write_nowait(nb_fd, fd, buf, chunk);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
+			continue;
 		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		struct pollfd fds[3] = {{.fd = nb_fd >= 0 ? nb_fd : fd, .events = POLLOUT},
+					{.fd = k->sig_fd, .events = POLLIN},
+					{.fd = final ? -1 : k->vm->end_eventfd, .events = POLLIN}};
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		sig =
+		    (fds[1].revents & POLLIN) ? report_take_signal(k->vm, k->sig_fd) : SIGNAL_NONE;
+		if (sig == SIGNAL_STOP && final)
+			return false;
+		/* Asked for while a snapshot is written, it is this one; else it comes next. */
+		if (sig == SIGNAL_SNAPSHOT && what != REPORT_SNAPSHOT)
+			k->snapshot_pending = true;
+		if (fds[0].revents && !(fds[0].revents & POLLOUT))
+			return false; /* POLLERR, POLLNVAL: nobody to write to */
 	}
+	return len == 0;
 }
 
 void report_sink_write(struct report_sink *k, enum report_kind what)
@@ -106,7 +113,7 @@ void report_sink_write(struct report_sink *k, enum report_kind what)
 	else
 		print_stats(k->rep, m, STATS_TABLE);
 	if (fclose(m) == 0)
-		sink_out(k, buf, len, what);
+		sink_out(k, STDERR_FILENO, k->fd, buf, len, what);
 	free(buf);
 }
 
@@ -172,7 +179,7 @@ int json_out_open(struct json_out *j, const char *path)
 	char *tmp;
 	FILE *f;
 
-	*j = (struct json_out){.path = path};
+	*j = (struct json_out){.path = path, .fd = -1};
 	if (exists && S_ISREG(st.st_mode) && (j->resolved = realpath(path, NULL)))
 		j->path = j->resolved;
 	if (!exists || S_ISREG(st.st_mode)) {
@@ -192,35 +199,47 @@ int json_out_open(struct json_out *j, const char *path)
 	/*
 	 * Non-blocking open: a FIFO with no reader fails (ENXIO) instead of holding
 	 * the start for ever. Its reader may be starting beside us (cat f & snvmm
-	 * --stats-json f): it has 2 s. The writes at exit may block, as a report
-	 * fits a pipe's buffer.
+	 * --stats-json f): it has 2 s. It stays non-blocking (the description is
+	 * ours alone): the report goes out at exit in polls that a stop signal
+	 * ends, as a reader that stalls must not hold snvmm for ever.
 	 */
-	int fd;
 	for (int tries = 0;; tries++) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
-		if (fd >= 0 || errno != ENXIO || tries == 40)
+		j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
+		if (j->fd >= 0 || errno != ENXIO || tries == 40)
 			break;
 		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
 	}
-	if (fd < 0)
-		return -errno;
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
-	    !(j->in_place = fdopen(fd, "w"))) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return 0;
+	return j->fd < 0 ? -errno : 0;
 }
 
-bool json_out_write(struct json_out *j, struct vm_report *rep)
+/* In place: the report whole in memory first, then out in polls (sink_out). */
+static bool json_write_in_place(struct json_out *j, struct vm_report *rep, struct report_sink *k)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	bool ok = false;
+
+	if (m) {
+		print_stats(rep, m, STATS_JSON);
+		ok = fclose(m) == 0 && sink_out(k, j->fd, j->fd, buf, len, REPORT_FINAL);
+	}
+	free(buf);
+	ok = close(j->fd) == 0 && ok;
+	j->fd = -1;
+	return ok;
+}
+
+bool json_out_write(struct json_out *j, struct vm_report *rep, struct report_sink *k)
 {
 	char *tmp = NULL;
-	FILE *f = j->replace ? json_tmp_create(j->path, &tmp) : j->in_place;
-	bool ok = f != NULL;
+	FILE *f;
+	bool ok;
 
-	j->in_place = NULL;
+	if (!j->replace)
+		return j->fd >= 0 && json_write_in_place(j, rep, k);
+	f = json_tmp_create(j->path, &tmp);
+	ok = f != NULL;
 	if (f) {
 		print_stats(rep, f, STATS_JSON);
 		ok = !ferror(f); /* a full disk shows here or in the final flush */
@@ -238,9 +257,9 @@ bool json_out_write(struct json_out *j, struct vm_report *rep)
 
 void json_out_close(struct json_out *j)
 {
-	if (j->in_place)
-		fclose(j->in_place);
-	j->in_place = NULL;
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
 	free(j->resolved);
 	j->resolved = NULL;
 }

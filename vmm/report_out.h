@@ -27,7 +27,7 @@ struct report_sink {
 	struct vm *vm;
 	struct vm_report *rep;
 	int sig_fd;
-	int fd;		       /* from stderr_nonblocking(): -1 where fd 2 itself is written */
+	int fd;		       /* reopen_nonblocking(2): -1 where fd 2 itself is written */
 	bool snapshot_pending; /* SIGUSR1 came while another report was written */
 };
 
@@ -48,14 +48,18 @@ void report_sink_close(struct report_sink *k);
 struct json_out {
 	const char *path; /* FILE, or what it links to */
 	char *resolved;
-	FILE *in_place; /* FILE written where it is (json_out_open says when) */
-	bool replace;	/* written into a new file renamed over FILE */
+	int fd;	      /* FILE written where it is (json_out_open says when), else -1 */
+	bool replace; /* written into a new file renamed over FILE */
 };
 
 /* Checks that FILE can be written, now, before a guest runs; 0 or -errno, nothing printed. */
 int json_out_open(struct json_out *j, const char *path);
-/* Writes the report; false when it could not be written whole. */
-bool json_out_write(struct json_out *j, struct vm_report *rep);
+/*
+ * Writes the report, after the VM's end; false when it could not be written
+ * whole. Written in place (a FIFO, /dev/stdout), it goes out as k's final
+ * report does: a stop signal gives it up.
+ */
+bool json_out_write(struct json_out *j, struct vm_report *rep, struct report_sink *k);
 /* Ends a json_out, written or not (a run that ended before its report). */
 void json_out_close(struct json_out *j);
 

@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import signal
 import socket
 import subprocess
@@ -282,15 +283,22 @@ def cpu_secs_but_vcpus(pid):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def file_stdin(tmp):
-    # stdin a regular file: poll says readable for ever and FIONREAD says 0 at its end, so
-    # serial-in spun a host CPU for the whole run once it had read the file.
-    path = os.path.join(tmp, "input.txt")
-    with open(path, "w") as f:
-        f.write("some input\n")
-    with open(path) as f:
-        p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/mute.bin"], stdin=f,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def quiet_after_input(tmp, kind):
+    # stdin at its end without a hang-up: poll says readable for ever and FIONREAD says 0, so
+    # serial-in spun a host CPU for the whole run once it had read it. A regular file; a
+    # socket whose peer shut its side (socat's way) but stays open.
+    if kind == "file":
+        path = os.path.join(tmp, "input.txt")
+        with open(path, "w") as f:
+            f.write("some input\n")
+        stdin = open(path)
+    else:
+        stdin, peer = socket.socketpair()
+        peer.sendall(b"some input\n")
+        peer.shutdown(socket.SHUT_WR)
+    p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/mute.bin"], stdin=stdin,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stdin.close()
     cpu = None
     if wait_ready(p):
         try:
@@ -301,8 +309,56 @@ def file_stdin(tmp):
             pass
     p.send_signal(signal.SIGTERM)
     st = wait(p, 5)
-    check("stdin a regular file: snvmm sleeps after its end (under 0.2 s of CPU in 2 s, vCPU aside)",
+    if kind != "file":
+        peer.close()
+    check(f"stdin a {kind} at its end: snvmm sleeps (under 0.2 s of CPU in 2 s, vCPU aside)",
           cpu is not None and cpu < 0.2 and st == 6, f"status {st}, CPU {cpu} s")
+
+
+def report_endings(tmp):
+    # --stats-json /dev/stdout, stdout a pipe nobody reads: the report at exit waits for room,
+    # and a second stop signal gives it up. Its write blocked with the stop signals held, and
+    # only SIGKILL ended the run.
+    r, w = os.pipe()
+    fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: one page, filled here: no room for a byte
+    os.write(w, b"." * 4096)
+    p = subprocess.Popen([SNVMM, "--stats-json", "/dev/stdout", "--raw",
+                          f"{BIN}/console/chatter.bin"],
+                         stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
+    wait_ready(p)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    waiting = p.poll() is None
+    p.send_signal(signal.SIGTERM)
+    st = wait(p, 5)
+    os.close(r)
+    os.close(w)
+    check("--stats-json into a full pipe: the report waits, and a second SIGTERM ends the "
+          "run (status 6)", waiting and st == 6, f"status {st}, waiting after 0.5 s: {waiting}")
+
+    # Two stop signals at once: the second came before the end, so it is not the "Ctrl-C
+    # again" that gives the --stats table up (it was, and the table was lost).
+    err = os.path.join(tmp, "stats.err")
+    with open(err, "w") as f:
+        p = subprocess.Popen([SNVMM, "--stats", "--raw", f"{BIN}/console/mute.bin"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=f)
+        wait_ready(p)
+        p.send_signal(signal.SIGINT)
+        p.send_signal(signal.SIGTERM)
+        st = wait(p, 5)
+    text = open(err).read()
+    check("SIGINT and SIGTERM at once: status 6, and the --stats table is written",
+          st == 6 and re.search(r"^  end +user$", text, re.M) is not None,
+          f"status {st}, stderr {text[:120]!r}")
+
+    # --help into a closed pipe: EPIPE, not death by SIGPIPE (Python's children get the
+    # default SIGPIPE back).
+    r, w = os.pipe()
+    os.close(r)
+    st = subprocess.run([SNVMM, "--help"], stdout=w, stderr=subprocess.DEVNULL).returncode
+    os.close(w)
+    check("--help into a closed pipe exits 0, not killed by SIGPIPE", st == 0, f"status {st}")
 
 
 def big_input(tmp):
@@ -367,7 +423,9 @@ def main():
         stalled_stderr("pty")
         stalled_stderr("socket")
         big_input(tmp)
-        file_stdin(tmp)
+        quiet_after_input(tmp, "file")
+        quiet_after_input(tmp, "socket")
+        report_endings(tmp)
         fifo_clear(tmp)
         rx_batches(tmp)
     print(f"console: {passed} passed, {failed} failed")
