@@ -34,12 +34,11 @@ struct elf_plan {
 	uint64_t initrd_addr;
 };
 
-/* Scans one PT_NOTE segment; *entry stays 0 when it holds no PVH note. */
-static int find_pvh_note(Elf *e, const GElf_Phdr *ph, uint64_t *entry, const char *name, char *err,
-			 size_t errlen)
+/* Scans one PT_NOTE segment as notes of type (their alignment); *entry stays 0 if none is PVH's. */
+static int scan_notes(Elf *e, const GElf_Phdr *ph, Elf_Type type, uint64_t *entry, const char *name,
+		      char *err, size_t errlen)
 {
-	Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph->p_offset, ph->p_filesz,
-					   ph->p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+	Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph->p_offset, ph->p_filesz, type);
 	size_t off = 0, next, name_off, desc_off;
 	GElf_Nhdr nh;
 
@@ -69,6 +68,23 @@ static int find_pvh_note(Elf *e, const GElf_Phdr *ph, uint64_t *entry, const cha
 		return 0;
 	}
 	return 0;
+}
+
+/*
+ * Linux's notes (ELFNOTE) are 4-byte aligned, also in a PT_NOTE whose p_align
+ * an 8-byte aligned .note.gnu.property made 8 (as Linux's link scripts did
+ * before they discarded that section): read as 8-byte aligned, they are walked
+ * wrong after the first "Linux" note and the PVH one is missed. So 4 first; 8
+ * only where p_align says so and 4 found nothing.
+ */
+static int find_pvh_note(Elf *e, const GElf_Phdr *ph, uint64_t *entry, const char *name, char *err,
+			 size_t errlen)
+{
+	int r = scan_notes(e, ph, ELF_T_NHDR, entry, name, err, errlen);
+
+	if (r || *entry || ph->p_align != 8)
+		return r;
+	return scan_notes(e, ph, ELF_T_NHDR8, entry, name, err, errlen);
 }
 
 static int check_segment(const struct guest_mem *mem, size_t size, unsigned i, const GElf_Phdr *ph,

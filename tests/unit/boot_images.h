@@ -121,6 +121,8 @@ static inline void elf_build(uint8_t img[ELF_SIZE], unsigned entry_size)
 
 	/* Other notes first, so the loader has to walk past them. */
 	elf_note(img, &off, "GNU", 3, &gnu, sizeof(gnu));
+	/* A 6-byte name: where 4- and 8-byte note alignment part ways. */
+	elf_note(img, &off, "Linux", 0x100, "6.1.0", 6);
 	elf_note(img, &off, "Xen", 6, "linux", 6);
 	if (entry_size)
 		elf_note(img, &off, "Xen", 18, &entry, entry_size);
