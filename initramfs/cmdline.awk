@@ -6,8 +6,12 @@
 # ("\"snvmm.run=a b\"") are dropped; "--" ends the kernel's part (the rest is init's). The
 # last occurrence wins. Exits 1, printing nothing, when the parameter is absent; an empty
 # value ("snvmm.run=") is present.
-function space(c) { return c == " " || c == "\t" || c == "\n" || c == "\r" }
-{ s = s (NR > 1 ? " " : "") $0 }
+# The kernel's isspace(): its ctype table counts Latin-1's no-break space (0xa0) too.
+function space(c) {
+	return c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\v" || c == "\f" || c == "\240"
+}
+# Lines joined as they were: a newline inside quotes belongs to the value.
+{ s = s (NR > 1 ? "\n" : "") $0 }
 END {
 	n = length(s)
 	i = 1

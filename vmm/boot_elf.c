@@ -75,16 +75,22 @@ static int scan_notes(Elf *e, const GElf_Phdr *ph, Elf_Type type, uint64_t *entr
  * an 8-byte aligned .note.gnu.property made 8 (as Linux's link scripts did
  * before they discarded that section): read as 8-byte aligned, they are walked
  * wrong after the first "Linux" note and the PVH one is missed. So 4 first; 8
- * only where p_align says so and 4 found nothing.
+ * only where p_align says so and 4 found no good PVH note (notes that really
+ * are 8-aligned, read 4-aligned, may even show a bad one).
  */
 static int find_pvh_note(Elf *e, const GElf_Phdr *ph, uint64_t *entry, const char *name, char *err,
 			 size_t errlen)
 {
-	int r = scan_notes(e, ph, ELF_T_NHDR, entry, name, err, errlen);
+	int r = scan_notes(e, ph, ELF_T_NHDR, entry, name, err, errlen), r8;
 
-	if (r || *entry || ph->p_align != 8)
+	if (*entry || ph->p_align != 8)
 		return r;
-	return scan_notes(e, ph, ELF_T_NHDR8, entry, name, err, errlen);
+	r8 = scan_notes(e, ph, ELF_T_NHDR8, entry, name, err, errlen);
+	if (!*entry)
+		return r ? r : r8;
+	if (err && errlen)
+		err[0] = '\0'; /* the 4-byte walk's complaint no longer applies */
+	return 0;
 }
 
 static int check_segment(const struct guest_mem *mem, size_t size, unsigned i, const GElf_Phdr *ph,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 int reopen_nonblocking(int fd)
@@ -17,6 +18,9 @@ int reopen_nonblocking(int fd)
 	struct stat st;
 
 	if (fstat(fd, &st) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+		return -1;
+	/* /dev/ptmx opened again is a new terminal pair, not this one's master. */
+	if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 && minor(st.st_rdev) == 2)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	return open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -41,8 +45,12 @@ ssize_t write_nowait(int nb_fd, int fd, const void *buf, size_t len)
 		return n < 0 && errno == EAGAIN ? 0 : n;
 	}
 	/* A pipe or terminal we could not reopen (another user's): room first, then a bit. */
-	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
-		return p.revents & (POLLERR | POLLNVAL) ? -1 : 0;
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) {
+		if (!(p.revents & (POLLERR | POLLNVAL)))
+			return 0;
+		errno = EPIPE; /* not a stale EINTR that would make a caller try again */
+		return -1;
+	}
 	if (S_ISFIFO(st.st_mode))
 		return write(fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
 	return write(fd, buf, 1); /* a terminal with room takes a byte */

@@ -6,6 +6,7 @@
 #include "acpi.h"
 #include "boot.h"
 #include "layout.h"
+#include "log.h"
 #include "report.h"
 #include "report_out.h"
 #include "vcpu.h"
@@ -239,6 +240,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->json.fd = -1; /* json_out_open runs only for --stats-json; close() must not take fd 0 */
 	o->vm.ram_mib = DEFAULT_MEMORY_MIB;
 	o->vm.ncpus = 1;
 	opterr = 0;
@@ -650,7 +652,8 @@ int main(int argc, char **argv)
 	vm_destroy(&vm);
 	json_out_close(&o.json);
 	if (o.json_failed) {
-		fprintf(stderr, "snvmm: writing --stats-json '%s' failed\n", o.stats_json);
+		/* Never waiting: the stderr that stalled may be the report's own pipe (2>&1). */
+		log_nowait("snvmm: writing --stats-json '%s' failed\n", o.stats_json);
 		if (status == EXIT_POWEROFF)
 			status = EXIT_VMM_ERROR;
 	}

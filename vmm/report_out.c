@@ -62,6 +62,8 @@ static bool sink_out(struct report_sink *k, int fd, int nb_fd, const char *buf, 
 	bool final = what == REPORT_FINAL;
 	enum report_signal sig;
 
+	if (final && k->gave_up)
+		return false; /* a stop signal gave the final reports up: all of them */
 	while (len && (final || vm_end_reason(k->vm) == VM_RUNNING)) {
 		/* Whole lines where they fit, so another thread's line cannot land inside one. */
 		size_t chunk = len < PIPE_BUF ? len : PIPE_BUF;
@@ -89,8 +91,10 @@ static bool sink_out(struct report_sink *k, int fd, int nb_fd, const char *buf, 
 		}
 		sig =
 		    (fds[1].revents & POLLIN) ? report_take_signal(k->vm, k->sig_fd) : SIGNAL_NONE;
-		if (sig == SIGNAL_STOP && final)
+		if (sig == SIGNAL_STOP && final) {
+			k->gave_up = true;
 			return false;
+		}
 		/* Asked for while a snapshot is written, it is this one; else it comes next. */
 		if (sig == SIGNAL_SNAPSHOT && what != REPORT_SNAPSHOT)
 			k->snapshot_pending = true;

@@ -29,6 +29,7 @@ struct report_sink {
 	int sig_fd;
 	int fd;		       /* reopen_nonblocking(2): -1 where fd 2 itself is written */
 	bool snapshot_pending; /* SIGUSR1 came while another report was written */
+	bool gave_up;	       /* a stop signal ended a final report: no more of them */
 };
 
 enum report_kind {
@@ -40,7 +41,8 @@ enum report_kind {
 void report_sink_open(struct report_sink *k, struct vm *vm, struct vm_report *rep, int sig_fd);
 /*
  * Writes one report. While the VM runs, what stderr has not taken when the
- * VM ends is dropped; the final one is dropped at a stop signal (Ctrl-C again).
+ * VM ends is dropped; the final one, and every final one after it (the
+ * --stats-json written in place), at a stop signal (Ctrl-C again).
  */
 void report_sink_write(struct report_sink *k, enum report_kind what);
 void report_sink_close(struct report_sink *k);

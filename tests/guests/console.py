@@ -316,15 +316,16 @@ def quiet_after_input(tmp, kind):
 
 
 def report_endings(tmp):
-    # --stats-json /dev/stdout, stdout a pipe nobody reads: the report at exit waits for room,
-    # and a second stop signal gives it up. Its write blocked with the stop signals held, and
+    # --stats-json /dev/stdout and --stats, stdout and stderr one pipe nobody reads (2>&1):
+    # the reports at exit wait for room, and a second stop signal gives both up, and the line
+    # saying so does not wait either. The JSON's write blocked with the stop signals held, and
     # only SIGKILL ended the run.
     r, w = os.pipe()
     fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: one page, filled here: no room for a byte
     os.write(w, b"." * 4096)
-    p = subprocess.Popen([SNVMM, "--stats-json", "/dev/stdout", "--raw",
+    p = subprocess.Popen([SNVMM, "--stats", "--stats-json", "/dev/stdout", "--raw",
                           f"{BIN}/console/chatter.bin"],
-                         stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, stdout=w, stderr=w)
     wait_ready(p)
     time.sleep(0.3)
     p.send_signal(signal.SIGTERM)
@@ -334,8 +335,9 @@ def report_endings(tmp):
     st = wait(p, 5)
     os.close(r)
     os.close(w)
-    check("--stats-json into a full pipe: the report waits, and a second SIGTERM ends the "
-          "run (status 6)", waiting and st == 6, f"status {st}, waiting after 0.5 s: {waiting}")
+    check("--stats and --stats-json into a full pipe (2>&1): the reports wait, and a second "
+          "SIGTERM ends the run (status 6)", waiting and st == 6,
+          f"status {st}, waiting after 0.5 s: {waiting}")
 
     # Two stop signals at once: the second came before the end, so it is not the "Ctrl-C
     # again" that gives the --stats table up (it was, and the table was lost).

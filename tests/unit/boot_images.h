@@ -82,22 +82,29 @@ static inline Elf64_Phdr *elf_phdr(uint8_t *img, unsigned i)
 	return (Elf64_Phdr *)(img + sizeof(Elf64_Ehdr)) + i;
 }
 
-/* Appends one note (4-byte aligned name and value) at *off. */
+/*
+ * Appends one note at *off, its value and the next note at multiples of align
+ * (4 as Linux writes notes; 8 as .note.gnu.property is, and as libelf's
+ * ELF_T_NHDR8 reads them).
+ */
 static inline void elf_note(uint8_t *img, size_t *off, const char *name, uint32_t type,
-			    const void *desc, uint32_t descsz)
+			    const void *desc, uint32_t descsz, unsigned align)
 {
 	Elf64_Nhdr nh = {(uint32_t)strlen(name) + 1, descsz, type};
 
 	memcpy(img + *off, &nh, sizeof(nh));
 	*off += sizeof(nh);
 	memcpy(img + *off, name, nh.n_namesz);
-	*off += (nh.n_namesz + 3) & ~3u;
+	*off = (*off + nh.n_namesz + align - 1) & ~(size_t)(align - 1);
 	memcpy(img + *off, desc, descsz);
-	*off += (descsz + 3) & ~3u;
+	*off = (*off + descsz + align - 1) & ~(size_t)(align - 1);
 }
 
-/* entry_size: 8 as Linux 6.1 emits it, 4 as later kernels do, 0 for no PVH note. */
-static inline void elf_build(uint8_t img[ELF_SIZE], unsigned entry_size)
+/*
+ * entry_size: 8 as Linux 6.1 emits it, 4 as later kernels do, 0 for no PVH
+ * note. note_align: the notes' layout and the PT_NOTE's p_align.
+ */
+static inline void elf_build_notes(uint8_t img[ELF_SIZE], unsigned entry_size, unsigned note_align)
 {
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
 	uint64_t entry = ELF_ENTRY, gnu = 0x1234;
@@ -120,12 +127,12 @@ static inline void elf_build(uint8_t img[ELF_SIZE], unsigned entry_size)
 	eh->e_phnum = ELF_PHNUM;
 
 	/* Other notes first, so the loader has to walk past them. */
-	elf_note(img, &off, "GNU", 3, &gnu, sizeof(gnu));
+	elf_note(img, &off, "GNU", 3, &gnu, sizeof(gnu), note_align);
 	/* A 6-byte name: where 4- and 8-byte note alignment part ways. */
-	elf_note(img, &off, "Linux", 0x100, "6.1.0", 6);
-	elf_note(img, &off, "Xen", 6, "linux", 6);
+	elf_note(img, &off, "Linux", 0x100, "6.1.0", 6, note_align);
+	elf_note(img, &off, "Xen", 6, "linux", 6, note_align);
 	if (entry_size)
-		elf_note(img, &off, "Xen", 18, &entry, entry_size);
+		elf_note(img, &off, "Xen", 18, &entry, entry_size, note_align);
 
 	*elf_phdr(img, 0) = (Elf64_Phdr){.p_type = PT_LOAD,
 					 .p_flags = PF_R | PF_X,
@@ -147,7 +154,12 @@ static inline void elf_build(uint8_t img[ELF_SIZE], unsigned entry_size)
 					 .p_offset = ELF_NOTE_OFF,
 					 .p_filesz = off - ELF_NOTE_OFF,
 					 .p_memsz = off - ELF_NOTE_OFF,
-					 .p_align = 4};
+					 .p_align = note_align};
+}
+
+static inline void elf_build(uint8_t img[ELF_SIZE], unsigned entry_size)
+{
+	elf_build_notes(img, entry_size, 4);
 }
 
 #endif

@@ -33,5 +33,8 @@ want 'snvmm.rows=40 snvmm.cols=120' snvmm.cols 0 120
 want 'console=ttyS0' snvmm.run 1
 want '' snvmm.run 1
 want '=snvmm.run=x' '=snvmm.run' 0 x
+want "$(printf 'x\vsnvmm.run=vt\fz')" snvmm.run 0 vt
+want "$(printf 'snvmm.run=nbsp\240z')" snvmm.run 0 nbsp
+want "$(printf 'snvmm.run="echo a\necho b" z')" snvmm.run 0 "$(printf 'echo a\necho b')"
 echo "init-cmdline: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -392,15 +392,18 @@ static void test_bzimage_errors(void)
 	guest_mem_destroy(&f.mem);
 }
 
-/* note_align: the PT_NOTE's p_align; 8 as ld makes it beside .note.gnu.property. */
-static void test_elf_valid(unsigned entry_size, unsigned note_align)
+/*
+ * layout: the notes' alignment; p_align: the PT_NOTE's, which ld makes 8
+ * beside a .note.gnu.property also where Linux's own notes are 4-aligned.
+ */
+static void test_elf_valid(unsigned entry_size, unsigned layout, unsigned p_align)
 {
 	static uint8_t img[ELF_SIZE];
 	struct fixture f;
 	uint8_t *rd = make_initrd(3 * MiB);
 
-	elf_build(img, entry_size);
-	elf_phdr(img, 2)->p_align = note_align;
+	elf_build_notes(img, entry_size, layout);
+	elf_phdr(img, 2)->p_align = p_align;
 	fixture_init(&f, 256 * MiB, img, sizeof(img));
 	f.cfg.initrd = rd;
 	f.cfg.initrd_size = 3 * MiB;
@@ -671,9 +674,10 @@ int main(int argc, char **argv)
 	test_bzimage_placement();
 	test_bzimage_loader_fields();
 	test_bzimage_errors();
-	test_elf_valid(8, 4);
-	test_elf_valid(4, 4);
-	test_elf_valid(8, 8);
+	test_elf_valid(8, 4, 4);
+	test_elf_valid(4, 4, 4);
+	test_elf_valid(8, 4, 8);
+	test_elf_valid(8, 8, 8);
 	test_elf_errors();
 	fuzz(bz, sizeof(bz), bz_build, BZ_HDR, BZ_HDR + sizeof(struct setup_header), rounds, 1);
 	fuzz(elf, sizeof(elf), build_elf, 0, ELF_NOTE_OFF + 0x80, rounds, 2);
