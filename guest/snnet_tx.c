@@ -240,6 +240,7 @@ netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct snnet_priv *p = netdev_priv(ndev);
 	struct netdev_queue *txq = netdev_get_tx_queue(ndev, 0);
+	bool posted;
 
 	snnet_tx_reclaim(p, 0);
 	if (unlikely(snnet_broken(p))) {
@@ -264,10 +265,17 @@ netdev_tx_t snnet_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 	/*
 	 * Completions come late (no TX interrupt): release the socket's memory
 	 * and conntrack now, so TCP small queues and socket buffers do not wait.
+	 * Frags lent by user space (a packet socket's TX ring) would go back to
+	 * it with the socket's destructor while the host has yet to read them:
+	 * skb_orphan_frags() copies those first.
 	 */
-	skb_orphan(skb);
-	nf_reset_ct(skb);
-	if (snnet_tx_post(p, skb)) {
+	posted = false;
+	if (likely(!skb_orphan_frags(skb, GFP_ATOMIC))) {
+		skb_orphan(skb);
+		nf_reset_ct(skb);
+		posted = !snnet_tx_post(p, skb);
+	}
+	if (unlikely(!posted)) {
 		dev_kfree_skb_any(skb);
 		snnet_stat_add(p, SNNET_G_TX, SNNET_TX_DROPPED, 1);
 	}
