@@ -296,6 +296,7 @@ static int snnet_open(struct net_device *nd)
 	if (err)
 		return err;
 	napi_enable(&p->napi);
+	snnet_rx_refill_enable(p, true);
 	netif_carrier_on(nd);
 	netif_start_queue(nd);
 	/* An interrupt raised before napi_enable was a no-op: poll once, which also re-arms. */
@@ -309,13 +310,18 @@ static int snnet_stop(struct net_device *nd)
 {
 	struct snnet_priv *p = netdev_priv(nd);
 
-	/* NAPI first: once it is off nothing wakes the queue that tx_disable stops. */
+	/*
+	 * refill_work disables and enables NAPI itself: stopped and cancelled
+	 * first, or it could wait for ever on the NAPI disabled here.
+	 */
+	snnet_rx_refill_enable(p, false);
+	cancel_delayed_work_sync(&p->refill_work);
+	/* NAPI next: once it is off nothing wakes the queue that tx_disable stops. */
 	napi_disable(&p->napi);
 	netif_tx_disable(nd);
 	netif_carrier_off(nd);
 	/* Only xmit and NAPI arm it, and both are off now. */
 	del_timer_sync(&p->tx_timer);
-	cancel_delayed_work_sync(&p->refill_work);
 	snnet_stop_device(p);
 	return 0;
 }
@@ -444,6 +450,7 @@ static int snnet_probe(struct platform_device *pdev)
 	u64_stats_init(&p->stats[SNNET_G_RX].syncp);
 	u64_stats_init(&p->stats[SNNET_G_IRQ].syncp);
 	INIT_DELAYED_WORK(&p->refill_work, snnet_rx_refill_work);
+	spin_lock_init(&p->refill_lock);
 	timer_setup(&p->tx_timer, snnet_tx_timer, TIMER_DEFERRABLE);
 
 	if (!devm_request_mem_region(dev, mem->start, resource_size(mem), SNNET_DRV_NAME))

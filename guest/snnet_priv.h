@@ -138,6 +138,8 @@ struct snnet_priv {
 	struct snnet_rx_slot *rx_slots;
 	struct snnet_ids rx_ids;
 	struct delayed_work refill_work;
+	spinlock_t refill_lock; /* refill_on, and queueing refill_work */
+	bool refill_on;		/* up: refill_work may be queued */
 
 	struct snnet_stats stats[SNNET_NGROUPS];
 };
@@ -178,6 +180,8 @@ int snnet_rx_poll(struct snnet_priv *p, int budget);
 bool snnet_rx_refill(struct snnet_priv *p, bool in_napi);
 void snnet_rx_free_all(struct snnet_priv *p);
 void snnet_rx_refill_work(struct work_struct *work);
+void snnet_rx_refill_later(struct snnet_priv *p);
+void snnet_rx_refill_enable(struct snnet_priv *p, bool on);
 
 /* snnet_ethtool.c */
 extern const struct ethtool_ops snnet_ethtool_ops;

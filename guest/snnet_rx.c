@@ -99,14 +99,46 @@ bool snnet_rx_refill(struct snnet_priv *p, bool in_napi)
 	return ok;
 }
 
-/* Retries a refill that found no memory while the ring was empty (nothing else would). */
+/*
+ * Retries a refill that found no memory while the ring was empty (nothing
+ * else would). With NAPI off this is the ring's only writer, and it may
+ * allocate with GFP_KERNEL, which can reclaim: the poll's GFP_ATOMIC cannot,
+ * so retrying there would wait for memory that nothing frees.
+ */
 void snnet_rx_refill_work(struct work_struct *work)
 {
 	struct snnet_priv *p = container_of(to_delayed_work(work), struct snnet_priv, refill_work);
+	bool ok, empty;
 
+	napi_disable(&p->napi);
+	ok = snnet_broken(p) || snnet_rx_refill(p, false);
+	empty = !snring_drv_inflight(&p->rx);
+	napi_enable(&p->napi);
 	local_bh_disable();
 	napi_schedule(&p->napi);
 	local_bh_enable();
+	if (!ok && empty)
+		snnet_rx_refill_later(p);
+}
+
+/*
+ * Queues refill_work unless the interface is going down. Under the lock, so
+ * that once snnet_rx_refill_enable(p, false) returns nothing can queue it
+ * again: ndo_stop cancels it before disabling NAPI, which it needs enabled.
+ */
+void snnet_rx_refill_later(struct snnet_priv *p)
+{
+	spin_lock_bh(&p->refill_lock);
+	if (p->refill_on)
+		schedule_delayed_work(&p->refill_work, HZ / 20);
+	spin_unlock_bh(&p->refill_lock);
+}
+
+void snnet_rx_refill_enable(struct snnet_priv *p, bool on)
+{
+	spin_lock_bh(&p->refill_lock);
+	p->refill_on = on;
+	spin_unlock_bh(&p->refill_lock);
 }
 
 /*
@@ -266,7 +298,7 @@ int snnet_rx_poll(struct snnet_priv *p, int budget)
 	if (!snring_drv_inflight(&p->rx))
 		snnet_rx_count(p, SNNET_RX_NO_BUFFER);
 	if (!snnet_rx_refill(p, true) && !snring_drv_inflight(&p->rx))
-		schedule_delayed_work(&p->refill_work, HZ / 20);
+		snnet_rx_refill_later(p);
 	return done;
 }
 
