@@ -295,8 +295,9 @@ static int snnet_open(struct net_device *nd)
 	err = snnet_start_device(p);
 	if (err)
 		return err;
-	napi_enable(&p->napi);
+	/* Before NAPI: a poll that finds no memory must be able to queue refill_work. */
 	snnet_rx_refill_enable(p, true);
+	napi_enable(&p->napi);
 	netif_carrier_on(nd);
 	netif_start_queue(nd);
 	/* An interrupt raised before napi_enable was a no-op: poll once, which also re-arms. */

@@ -6,7 +6,7 @@
  *
  * Locking: everything that touches the TX ring (xmit, TX reclaim and re-arm
  * in NAPI) runs under the netdev TX queue lock; the RX ring is touched only
- * by NAPI, and by open/stop while NAPI is disabled.
+ * by NAPI, and by open/stop and refill_work while NAPI is disabled.
  */
 #ifndef SNNET_PRIV_H
 #define SNNET_PRIV_H

@@ -11,7 +11,8 @@
  * fragments. Pages an skb did not take stay in the slot and are posted again,
  * so a small frame (an ACK) costs no page allocation at all.
  *
- * Everything here runs in NAPI, or in open/stop with NAPI disabled.
+ * Everything here runs in NAPI, or with NAPI disabled: in open/stop, and in
+ * refill_work.
  */
 #include <linux/etherdevice.h>
 #include <linux/gfp.h>
@@ -103,7 +104,9 @@ bool snnet_rx_refill(struct snnet_priv *p, bool in_napi)
  * Retries a refill that found no memory while the ring was empty (nothing
  * else would). With NAPI off this is the ring's only writer, and it may
  * allocate with GFP_KERNEL, which can reclaim: the poll's GFP_ATOMIC cannot,
- * so retrying there would wait for memory that nothing frees.
+ * so retrying there would wait for memory that nothing frees. (Big buffers'
+ * pages, that is, what a host offering GUEST_TSO gets; the small buffers'
+ * netdev_alloc_frag() is GFP_ATOMIC wherever it runs.)
  */
 void snnet_rx_refill_work(struct work_struct *work)
 {
