@@ -200,16 +200,17 @@ static int parse_net(char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/* getopt's short options; the leading ':' asks it to tell a missing value apart. */
+static const char short_opts[] = ":i:a:m:c:hV";
+
 /*
  * getopt's '?' for arg: an unknown option, a short one in a cluster (optopt),
  * or a known long option given a value it takes none of (--stats=1).
  */
 static int bad_option(const char *arg)
 {
-	static const char known_short[] = "iamchV";
-
-	if (optopt >= 256 ||
-	    (optopt > 0 && arg[0] == '-' && arg[1] == '-' && strchr(known_short, optopt))) {
+	if (optopt >= 256 || (optopt > 0 && optopt != ':' && arg[0] == '-' && arg[1] == '-' &&
+			      strchr(short_opts, optopt))) {
 		int len = (int)strcspn(arg, "=");
 		return bad_input("option '%.*s' takes no value (try --help)", len, arg);
 	}
@@ -244,7 +245,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->vm.ram_mib = DEFAULT_MEMORY_MIB;
 	o->vm.ncpus = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:a:m:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, short_opts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o->vm.initrd_path = optarg;
