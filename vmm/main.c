@@ -43,6 +43,9 @@ enum {
 #define MAX_CPUS	   64
 #define MAX_FILE_SIZE	   (2ULL << 30)
 
+/* Where the build leaves our initramfs, relative to the snvmm binary. */
+#define DEFAULT_INITRD "initramfs/initramfs.cpio.gz"
+
 /*
  * What every guest gets before the user's --append: the console on our UART,
  * a panic that ends the run at once (the pvpanic device has told us by then),
@@ -65,6 +68,8 @@ struct options {
 	struct json_out json;
 	bool json_failed; /* the report could not be written */
 	unsigned stats_interval_ms;
+	bool no_initrd;		       /* --no-initrd */
+	char default_initrd[PATH_MAX]; /* what initrd_path points at when no --initrd was given */
 };
 
 static void usage(FILE *f)
@@ -73,7 +78,9 @@ static void usage(FILE *f)
 		"usage: snvmm [options] KERNEL\n"
 		"Boots KERNEL (a bzImage, or an ELF vmlinux with a PVH entry note) on KVM.\n"
 		"\n"
-		"  -i, --initrd FILE     initial ramdisk\n"
+		"  -i, --initrd FILE     initial ramdisk (default: our busybox initramfs,\n"
+		"                        %s beside this snvmm binary)\n"
+		"      --no-initrd       boot KERNEL with none (its built-in one, if any)\n"
 		"  -a, --append CMDLINE  appended to the default command line:\n"
 		"                        \"%s\"\n"
 		"  -m, --memory MIB      guest RAM in MiB (default %d; above 3072 the rest goes\n"
@@ -106,7 +113,7 @@ static void usage(FILE *f)
 		"3 guest rebooted, 4 guest panicked, 5 guest crashed (triple fault, KVM\n"
 		"internal or entry error), 6 stopped by the user (Ctrl-A x, SIGINT, SIGTERM,\n"
 		"SIGHUP).\n",
-		default_cmdline, DEFAULT_MEMORY_MIB, MAX_CPUS);
+		DEFAULT_INITRD, default_cmdline, DEFAULT_MEMORY_MIB, MAX_CPUS);
 }
 
 static int bad_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -219,11 +226,46 @@ static int bad_option(const char *arg)
 	return bad_input("unknown option '%s' (try --help)", arg);
 }
 
+/*
+ * Without --initrd a kernel gets our initramfs, so that `./snvmm bzImage` boots
+ * to a shell as the README promises; a stock kernel without one panics for want
+ * of a root file system, as there is no disk to mount. It is looked for beside
+ * the binary (/proc/self/exe, links resolved), not in the working directory,
+ * so snvmm behaves the same wherever it is started from. NULL when the build's
+ * initramfs is not there (snvmm copied elsewhere): the kernel then gets none.
+ */
+static const char *find_default_initrd(char *buf, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, size, "%s/%s", exe, DEFAULT_INITRD) >= size)
+		return NULL;
+	return access(buf, F_OK) == 0 ? buf : NULL;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_RAW = 256, OPT_STATS, OPT_STATS_JSON, OPT_STATS_INTERVAL, OPT_NET, OPT_PIN };
+	enum {
+		OPT_RAW = 256,
+		OPT_NO_INITRD,
+		OPT_STATS,
+		OPT_STATS_JSON,
+		OPT_STATS_INTERVAL,
+		OPT_NET,
+		OPT_PIN
+	};
 	static const struct option longopts[] = {
 	    {"initrd", required_argument, NULL, 'i'},
+	    {"no-initrd", no_argument, NULL, OPT_NO_INITRD},
 	    {"append", required_argument, NULL, 'a'},
 	    {"memory", required_argument, NULL, 'm'},
 	    {"cpus", required_argument, NULL, 'c'},
@@ -249,6 +291,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'i':
 			o->vm.initrd_path = optarg;
+			break;
+		case OPT_NO_INITRD:
+			o->no_initrd = true;
 			break;
 		case 'a':
 			o->vm.append = optarg;
@@ -318,18 +363,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 				 o->vm.pins.pin[i].name, vcpus,
 				 o->vm.net_tap ? ", net-worker" : "");
 	}
+	if (o->no_initrd && o->vm.initrd_path)
+		return bad_input("--initrd and --no-initrd: give one");
 	if (o->raw_path) {
 		if (optind != argc)
 			return bad_input("--raw takes no KERNEL argument");
-		if (o->vm.initrd_path || o->vm.append)
-			return bad_input(
-			    "--raw runs a flat binary: --initrd and --append do not apply");
+		if (o->vm.initrd_path || o->no_initrd || o->vm.append)
+			return bad_input("--raw runs a flat binary: --initrd, --no-initrd and "
+					 "--append do not apply");
 	} else {
 		if (optind == argc)
 			return bad_input("no KERNEL given (try --help)");
 		if (optind + 1 != argc)
 			return bad_input("unexpected argument '%s' after KERNEL", argv[optind + 1]);
 		o->vm.kernel_path = argv[optind];
+		if (!o->vm.initrd_path && !o->no_initrd)
+			o->vm.initrd_path =
+			    find_default_initrd(o->default_initrd, sizeof(o->default_initrd));
 	}
 	int r = o->stats_json ? json_out_open(&o->json, o->stats_json) : 0;
 	if (r)

@@ -24,12 +24,14 @@ trap 'exit 130' INT TERM HUP
 pass=0
 fail=0
 
-# expect_reject NAME SNVMM-ARGS...; with $say set, the line must also contain it.
+# expect_reject NAME SNVMM-ARGS...; with $say set, the line must also contain it; with $bin set,
+# that binary runs instead of ./snvmm.
 say=
+bin=
 expect_reject() {
 	local name=$1 status lines first why=
 	shift
-	timeout -k 2 "$limit" ./snvmm "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout -k 2 "$limit" "${bin:-./snvmm}" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	status=$?
 	lines=$(wc -l <"$tmp/err")
 	first=$(head -n1 "$tmp/err")
@@ -48,6 +50,7 @@ expect_reject() {
 		why="got as far as /dev/kvm: the input was not checked"
 	fi
 	say=
+	bin=
 	if [ -z "$why" ]; then
 		echo "PASS: $name: $first"
 		pass=$((pass + 1))
@@ -86,6 +89,14 @@ expect_reject "missing initrd file" --initrd "$tmp/does-not-exist" "$k"
 say="(init_size)" expect_reject "--memory 64: less RAM than the kernel needs" --memory 64 --initrd "$tmp/big-initrd" "$k"
 # 96 MiB holds the kernel's init_size, so only the initrd check can refuse this one.
 expect_reject "initrd larger than the RAM left" --memory 96 --initrd "$tmp/big-initrd" "$k"
+# Without --initrd a kernel gets the initramfs beside the binary, not the working directory's
+# (whose initramfs fits in 96 MiB): a copy of snvmm beside one too big is refused for that one.
+mkdir -p "$tmp/elsewhere/initramfs"
+cp snvmm "$tmp/elsewhere/snvmm"
+truncate -s 100M "$tmp/elsewhere/initramfs/initramfs.cpio.gz"
+bin="$tmp/elsewhere/snvmm" say="$tmp/elsewhere/initramfs/initramfs.cpio.gz" \
+	expect_reject "no --initrd: the initramfs beside the binary" --memory 96 "$k"
+say="give one" expect_reject "--initrd with --no-initrd" --initrd "$initrd" --no-initrd "$k"
 expect_reject "--append of 5000 chars" --initrd "$initrd" --append "$long" "$k"
 # An ELF kernel has no cmdline_size: Linux would cut the line at 2047 bytes without a word.
 say="at most 2047" expect_reject "--append of 5000 chars, ELF kernel" --append "$long" "$elf"
@@ -104,6 +115,7 @@ say="unknown option '-z'" expect_reject "unknown short option in a cluster" -zV 
 say="'--stats' takes no value" expect_reject "--stats=1" --stats=1 --initrd "$initrd" "$k"
 say="'--memory' needs a value" expect_reject "--memory without a value" --memory
 say="do not apply" expect_reject "--raw with --initrd" --raw "$tmp/random" --initrd "$initrd"
+say="do not apply" expect_reject "--raw with --no-initrd" --raw "$tmp/random" --no-initrd
 say="given twice" expect_reject "--net twice" --net tap=t0 --net tap=t1 --initrd "$initrd" "$k"
 expect_reject "--net without tap=" --net mac=02:00:00:00:00:01 --initrd "$initrd" "$k"
 expect_reject "--net tap name of 16 chars" --net tap=abcdefghijklmnop --initrd "$initrd" "$k"

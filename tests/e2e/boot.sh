@@ -119,9 +119,19 @@ boot elf --initrd "$initrd" --append 'snvmm.run="echo elf-kernel-ok"' "$elf"
 [ "$status" = 0 ] && has_line elf elf-kernel-ok && has_line elf 'snvmm-run: exit=0'
 result $? "ELF vmlinux boots and runs a command" "want status 0 and 'elf-kernel-ok'"
 
-boot reboot --initrd "$initrd" --append 'snvmm.run="reboot"' "$k"
-[ "$status" = 3 ]
-result $? "reboot gives status 3" "want status 3"
+# No --initrd: our initramfs is the default (the one beside ./snvmm), so init runs the command.
+boot reboot --append 'snvmm.run="reboot"' "$k"
+[ "$status" = 3 ] && grep -q 'snvmm-init: ready' "$tmp/reboot.out"
+result $? "reboot gives status 3 (no --initrd: our initramfs by default)" \
+	"want status 3 after 'snvmm-init: ready'"
+
+# --no-initrd: the kernel finds no root file system and panics; pvpanic is a module of our
+# initramfs, so with panic=-1 the panic ends the run as a reboot.
+boot no-initrd --no-initrd "$k"
+[ "$status" = 3 ] && grep -q 'Kernel panic.*Unable to mount root fs' "$tmp/no-initrd.out" &&
+	! grep -q 'snvmm-init' "$tmp/no-initrd.out"
+result $? "--no-initrd boots the kernel with none (it panics for want of a root file system)" \
+	"want status 3 and the kernel's 'Unable to mount root fs' panic, no init"
 
 boot panic --initrd "$initrd" --append 'snvmm.run="echo c >/proc/sysrq-trigger"' "$k"
 [ "$status" = 4 ]
