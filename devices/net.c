@@ -25,6 +25,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+_Static_assert(TAP_VNET_HDR_LEN == SNNET_VNET_HDR_LEN,
+	       "the guest's vnet header goes to the tap as it is, and the tap's to the guest");
+
 struct net {
 	struct vm *vm;
 	uint32_t gsi;
@@ -116,7 +119,12 @@ static void net_destroy(void *state)
 	free(n);
 }
 
-/* The shared region: a memfd so the mapping is plain shared memory, never guest RAM. */
+/*
+ * The shared region: a mapping of its own, outside guest RAM, so guest_ptr()
+ * never turns a descriptor's address into a pointer at the rings; a memfd,
+ * kept open, so a test can map the same pages from outside through
+ * /proc/PID/fd (tests/e2e/ringpoke.c).
+ */
 static int net_map_shared(struct net *n)
 {
 	n->shared_size = net_shared_size();

@@ -12,8 +12,8 @@
  *
  * RX: while the tap is readable, read each frame straight into the next
  * posted buffer. With no buffer posted the frame stays in the tap and
- * epoll stops watching the tap (interest 0) until the guest posts more (its
- * RX kick).
+ * epoll stops watching the tap for input (EPOLLIN dropped) until the guest
+ * posts more (its RX kick).
  *
  * Interrupts: an eventfd write as soon as a flush finds the guest asked for
  * one (irq_at), not at the end of the round. A guest that asked to hear when
@@ -60,11 +60,13 @@ static void *dp_xlate(void *ctx, uint64_t addr, uint64_t len)
 	return guest_ptr(ctx, addr, len);
 }
 
+/* The rings' geometry, ours alone: the guest's copy in the region header is never read back. */
+static const struct snring_config net_ring_config = {
+    .num_queues = 2, .queue_size = SNNET_QUEUE_SIZE, .max_len = SNNET_MAX_BUF_LEN};
+
 static size_t ring_region_size(void)
 {
-	struct snring_config c = {
-	    .num_queues = 2, .queue_size = SNNET_QUEUE_SIZE, .max_len = SNNET_MAX_BUF_LEN};
-	return snring_region_size(&c);
+	return snring_region_size(&net_ring_config);
 }
 
 size_t net_shared_size(void)
@@ -91,8 +93,7 @@ int net_dp_init(struct net_dp *dp, const struct net_dp_params *p)
 	dp->epfd = dp->stop_fd = -1;
 	if (p->shared_size < net_shared_size())
 		return -ENOSPC;
-	dp->rcfg = (struct snring_config){
-	    .num_queues = 2, .queue_size = SNNET_QUEUE_SIZE, .max_len = SNNET_MAX_BUF_LEN};
+	dp->rcfg = net_ring_config;
 	dp->region = (uint8_t *)p->shared + SNNET_CONFIG_SIZE;
 	dp->region_size = ring_region_size();
 	memset(p->shared, 0, p->shared_size);
@@ -191,12 +192,12 @@ static void handshake(struct net_dp *dp)
 	    ((gf & (SNNET_F_TSO4 | SNNET_F_TSO6)) && !(gf & SNNET_F_CSUM)) ||
 	    ((gf & (SNNET_F_GUEST_TSO4 | SNNET_F_GUEST_TSO6)) && !(gf & SNNET_F_GUEST_CSUM))) {
 		/* Said once per VM: a guest could otherwise ask again at every kick. */
-		if (!dp->features_told)
+		if (!dp->features_logged)
 			log_nowait(
 			    "snvmm: net '%s': guest features 0x%x not a valid subset of 0x%x "
 			    "(said once; counted in protocol_errors)\n",
 			    dp->p.name, gf, NET_HOST_FEATURES);
-		dp->features_told = true;
+		dp->features_logged = true;
 		counter_inc(&dp->c.protocol_errors);
 		return;
 	}
@@ -206,7 +207,7 @@ static void handshake(struct net_dp *dp)
 	for (uint32_t i = 0; i < 2; i++) {
 		snring_dev_init(&dp->q[i], dp->region, dp->region_size, &dp->rcfg, i,
 				i == SNRING_QUEUE_RX, dp_xlate, (void *)dp->p.mem);
-		dp->broken_told[i] = false;
+		dp->broken_counted[i] = false;
 		dp->errors_seen[i] = 0;
 	}
 	if (dp->p.route_irq)
@@ -218,8 +219,9 @@ static void handshake(struct net_dp *dp)
 	 * timeout) has reset meanwhile, and on reading device_status 0 freed the
 	 * buffers it had posted: look at its status again before touching the
 	 * rings. Sequentially consistent store and load, paired with the
-	 * driver's full fence between writing status 0 and reading ours: one of
-	 * the two sees the other's write.
+	 * driver's full fence between writing status 0 and reading ours
+	 * (snnet_reset_device(), guest/snnet_main.c): one of the two sees the
+	 * other's write.
 	 */
 	snring_store_sc(&dp->cfg->device_status, snring_cpu_to_le32(SNNET_DEVICE_RUNNING));
 	if (snring_le32_to_cpu(snring_load_sc(&dp->cfg->status)) != SNNET_STATUS_DRIVER_OK)
@@ -316,6 +318,16 @@ static ssize_t tap_io(struct net_dp *dp, bool out, int n)
 	return r;
 }
 
+static ssize_t tap_write(struct net_dp *dp, int n)
+{
+	return tap_io(dp, true, n);
+}
+
+static ssize_t tap_read(struct net_dp *dp, int n)
+{
+	return tap_io(dp, false, n);
+}
+
 /*
  * The tap was deleted on the host (tun then polls EPOLLERR for good and fails
  * reads and writes with EBADFD). Said once, and the tap leaves the epoll set,
@@ -323,7 +335,7 @@ static ssize_t tap_io(struct net_dp *dp, bool out, int n)
  * dropped (counted, completed with the error flag) and nothing arrives. The
  * guest runs on: a host-side failure is not the guest's to pay for.
  */
-static void tap_gone(struct net_dp *dp)
+static void note_tap_gone(struct net_dp *dp)
 {
 	if (dp->tap_gone)
 		return;
@@ -346,11 +358,11 @@ static void tx_send(struct net_dp *dp)
 	while (dp->tx_ipend < dp->tx_npend && !snring_dev_broken(q)) {
 		const struct snring_buf *b = &dp->tx_pend[dp->tx_ipend];
 		uint32_t total;
-		int n = buf_iov(dp, q, b, false, &total);
+		int n = buf_iov(dp, q, b, /*peeked=*/false, &total);
 		ssize_t w;
 
 		if (n >= 0) {
-			w = tap_io(dp, true, n);
+			w = tap_write(dp, n);
 			if (w < 0 && errno == EAGAIN) {
 				dp->tx_blocked = true;
 				return;
@@ -359,7 +371,7 @@ static void tx_send(struct net_dp *dp)
 				/* The host side failed (tap down, say): the guest is not to blame.
 				 */
 				if (errno == EBADFD)
-					tap_gone(dp);
+					note_tap_gone(dp);
 				counter_inc(&dp->c.drops);
 				snring_dev_complete(q, b->id, 0, SNRING_USED_F_ERROR);
 			} else {
@@ -433,25 +445,28 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 
 	while (delivered + too_big < SNNET_QUEUE_SIZE && !snring_dev_broken(q) && !dp->tap_gone) {
 		n = snring_dev_peek(q, &b);
-		if (n == -EAGAIN && (n = snring_dev_want_kick(q)) > 0)
-			continue;
-		if (n == 0 && delivered == 0 && tap_in && !q->have_peek) {
-			/*
-			 * The tap was readable and there is no buffer: leave the
-			 * frame there and ignore the tap until the guest posts
-			 * (kick_at is armed, so its next post kicks).
-			 */
-			counter_inc(&dp->c.rx_no_buffer);
-			dp->rx_wait_buf = true;
-			break;
+		if (n == -EAGAIN) {
+			/* No buffer: ask for a kick at the next post, then look once more. */
+			n = snring_dev_want_kick(q);
+			if (n > 0)
+				continue;
+			if (n == 0 && delivered == 0 && tap_in) {
+				/*
+				 * The tap was readable and there is no buffer: leave
+				 * the frame there and ignore the tap until the guest
+				 * posts (kick_at is armed, so its next post kicks).
+				 */
+				counter_inc(&dp->c.rx_no_buffer);
+				dp->rx_wait_buf = true;
+			}
+			if (n == 0)
+				break; /* or out of buffers mid-burst: epoll says if more waits */
 		}
-		if (n == 0 && !q->have_peek)
-			break; /* out of buffers mid-burst: epoll tells us if more waits */
-		if (n == -EPROTO || n == -EIO || n == -EAGAIN)
+		if (n == -EPROTO || n == -EIO)
 			break;
 		if (n < 0)
 			continue; /* a bad descriptor, completed with an error by the ring */
-		n = buf_iov(dp, q, &b, true, &total);
+		n = buf_iov(dp, q, &b, /*peeked=*/true, &total);
 		if (n < 0)
 			continue;
 		if (total < SNNET_MAX_BUF_LEN) {
@@ -466,10 +481,10 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 			dp->iov[n].iov_len = 1;
 			n++;
 		}
-		got = tap_io(dp, false, n);
+		got = tap_read(dp, n);
 		if (got < 0) {
 			if (errno == EBADFD)
-				tap_gone(dp);
+				note_tap_gone(dp);
 			else if (errno != EAGAIN)
 				counter_inc(&dp->c.drops); /* the kernel dropped that frame */
 			break; /* the buffer stays peeked for next time */
@@ -541,16 +556,16 @@ static void note_errors(struct net_dp *dp)
 
 		counter_add(&dp->c.protocol_errors, e - dp->errors_seen[i]);
 		dp->errors_seen[i] = e;
-		if (snring_dev_broken(&dp->q[i]) && !dp->broken_told[i]) {
-			dp->broken_told[i] = true;
+		if (snring_dev_broken(&dp->q[i]) && !dp->broken_counted[i]) {
+			dp->broken_counted[i] = true;
 			counter_inc(&dp->c.broken);
 			/* Once per VM: one that breaks, resets and breaks again is counted. */
-			if (!dp->broken_said[i])
+			if (!dp->broken_logged[i])
 				log_nowait("snvmm: net '%s': %s queue broken after %u protocol "
 					   "errors; no longer served (said once; counted in "
 					   "broken)\n",
 					   dp->p.name, queue_name[i], e);
-			dp->broken_said[i] = true;
+			dp->broken_logged[i] = true;
 		}
 	}
 }
@@ -568,14 +583,14 @@ static uint64_t now_ns(void)
  * once more, until the end of a defer window, or up to timeout_ms (-1:
  * forever). epoll_pwait2 because a defer window is microseconds long.
  */
-static int wait_events(struct net_dp *dp, struct epoll_event *ev, int max, bool now, uint64_t t,
-		       int timeout_ms)
+static int wait_events(struct net_dp *dp, struct epoll_event *ev, int max, bool no_wait,
+		       uint64_t t_ns, int timeout_ms)
 {
-	uint64_t left = dp->poll_until_ns - t;
+	uint64_t left = dp->poll_until_ns - t_ns;
 	struct timespec ts;
 	int n;
 
-	if (now || (dp->polling && dp->p.poll_us)) {
+	if (no_wait || (dp->polling && dp->p.poll_us)) {
 		n = epoll_wait(dp->epfd, ev, max, 0);
 	} else if (dp->polling && (timeout_ms < 0 || left < (uint64_t)timeout_ms * 1000000u)) {
 		ts.tv_sec = (time_t)(left / 1000000000u);
@@ -639,7 +654,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 			break;
 		case TAG_TAP:
 			if (ev[i].events & EPOLLERR) {
-				tap_gone(dp); /* tun's only error: its device is gone */
+				note_tap_gone(dp); /* tun's only error: its device is gone */
 				tx = true;
 				break;
 			}
@@ -652,7 +667,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 			break;
 		}
 	}
-	/* A round that ran out of budget carries on without a new event. */
+	/* A round that left work (dp->more) carries on without a new event. */
 	if (more)
 		tx = rx = true;
 	if (kicked)

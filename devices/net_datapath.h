@@ -25,7 +25,8 @@ struct net_counters {
 	uint64_t rx_too_big;   /* frames longer than the RX buffer they met: dropped */
 	uint64_t tx_discarded; /* TX frames taken but never sent: the guest reset or broke TX */
 	uint64_t syscalls;     /* made by the worker: what the benchmark divides by packets */
-	uint64_t poll_rounds;  /* rounds in a poll or defer window that found nothing */
+	uint64_t poll_rounds;  /* window rounds, woken by no event, with too little work to
+				  extend it (poll: none; defer: fewer than defer_min frames) */
 	uint64_t irq_msi;      /* 1 while the interrupt goes as an MSI (vm_irq_route_as_msi) */
 };
 
@@ -67,14 +68,15 @@ struct net_dp {
 	bool tx_blocked;  /* the tap said EAGAIN: wait for EPOLLOUT */
 	bool rx_wait_buf; /* no RX buffer: the tap is ignored until an RX kick */
 	bool tap_gone;	  /* the tap was deleted under us: out of the epoll set for good */
-	bool more;	  /* a budget ran out: poll again without sleeping */
+	bool more;	  /* work left (a budget ran out, a bad TX avail to re-read, TX frames
+			     to fail after the tap went): next round without sleeping */
 	bool polling;	  /* inside a poll or defer window: TX is watched, not armed */
 	bool tx_unarmed;  /* TX went idle while polling: arm it before sleeping */
 	uint64_t poll_until_ns;
-	uint64_t round_work0; /* window_work when this round began */
-	bool broken_told[2];  /* counted in broken, since the last start */
-	bool broken_said[2];  /* said on stderr, once per VM */
-	bool features_told;   /* bad guest features said on stderr, once per VM */
+	uint64_t round_work0;	/* window_work when this round began */
+	bool broken_counted[2]; /* counted in broken, since the last start */
+	bool broken_logged[2];	/* said on stderr, once per VM */
+	bool features_logged;	/* bad guest features said on stderr, once per VM */
 	uint32_t errors_seen[2];
 	struct snring_buf tx_pend[NET_BATCH];
 	uint32_t tx_npend, tx_ipend;

@@ -21,8 +21,9 @@ int tap_open(const char *name);
 
 /*
  * Tells the tap what frames we, its reader, can take: csum = frames with a
- * partial checksum, tso4/tso6 = TCP GSO frames (each implies csum). 0 or
- * -errno, silently: it runs on the NIC's worker, whose caller says it once.
+ * partial checksum, tso4/tso6 = TCP GSO frames (each implies csum). Returns 0
+ * or -errno and prints nothing: it runs on the NIC's worker thread, and its
+ * caller, net_set_offload() in devices/net.c, logs the first failure.
  */
 int tap_set_offload(int fd, bool csum, bool tso4, bool tso6);
 

@@ -71,7 +71,8 @@ static int snnet_reset_device(struct snnet_priv *p)
 	snnet_set_status(p, 0);
 	/*
 	 * Status 0 is visible before we read the device's: pairs with the
-	 * device's re-read of our status after it says RUNNING, so a start that
+	 * device's re-read of our status after it says RUNNING (handshake() in
+	 * the VMM's devices/net_datapath.c), so a start that
 	 * timed out can never see 0 here, free its buffers, and have the device
 	 * go on running on them.
 	 */

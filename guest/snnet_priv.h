@@ -5,8 +5,9 @@
  * snnet_rx.c and snnet_ethtool.c. The device ABI is ring/snnet.h.
  *
  * Locking: everything that touches the TX ring (xmit, TX reclaim and re-arm
- * in NAPI) runs under the netdev TX queue lock; the RX ring is touched only
- * by NAPI, and by open/stop and refill_work while NAPI is disabled.
+ * in NAPI) runs under the netdev TX queue lock, but for open/stop, which run
+ * with the queue stopped and NAPI disabled; the RX ring is touched only by
+ * NAPI, and by open/stop and refill_work while NAPI is disabled.
  */
 #ifndef SNNET_PRIV_H
 #define SNNET_PRIV_H

@@ -54,10 +54,8 @@ static int snnet_rx_post_slot(struct snnet_priv *p, u16 id, bool in_napi)
 				if (!s->pages[i])
 					return -ENOMEM;
 			}
-			s->table[i].addr = cpu_to_le64(page_to_phys(s->pages[i]));
-			s->table[i].len = cpu_to_le32(min_t(u32, left, PAGE_SIZE));
-			s->table[i].id = 0;
-			s->table[i].flags = cpu_to_le16(SNRING_DESC_F_WRITE);
+			snring_drv_set_indirect(s->table, i, page_to_phys(s->pages[i]),
+						min_t(u32, left, PAGE_SIZE), SNRING_DESC_F_WRITE);
 			left -= min_t(u32, left, PAGE_SIZE);
 		}
 		b.addr = virt_to_phys(s->table);
@@ -102,11 +100,11 @@ bool snnet_rx_refill(struct snnet_priv *p, bool in_napi)
 
 /*
  * Retries a refill that found no memory while the ring was empty (nothing
- * else would). With NAPI off this is the ring's only writer, and it may
- * allocate with GFP_KERNEL, which can reclaim: the poll's GFP_ATOMIC cannot,
- * so retrying there would wait for memory that nothing frees. (Big buffers'
- * pages, that is, what a host offering GUEST_TSO gets; the small buffers'
- * netdev_alloc_frag() is GFP_ATOMIC wherever it runs.)
+ * else would). With NAPI off this is the ring's only writer, so it may sleep
+ * and allocate with GFP_KERNEL, which can reclaim; NAPI's GFP_ATOMIC cannot,
+ * so a retry from the poll could wait for memory that nothing frees. That
+ * helps big buffers only (alloc_page(), used when GUEST_TSO was negotiated):
+ * small buffers come from netdev_alloc_frag(), GFP_ATOMIC in any context.
  */
 void snnet_rx_refill_work(struct work_struct *work)
 {

@@ -4,7 +4,9 @@
  * one indirect table (skb with page fragments). The device reads guest
  * memory by guest-physical address, so there is no DMA mapping: the skb head
  * and fragments are direct-mapped (or page) memory, physically contiguous
- * piece by piece. All of it runs under the TX queue lock.
+ * piece by piece. All of it runs under the TX queue lock, but for open and
+ * stop (snring_drv_init, snnet_tx_drop_all), which run with the queue stopped,
+ * NAPI disabled and tx_timer stopped.
  *
  * Completions raise no interrupt unless the queue is stopped: xmit reclaims
  * them, so does NAPI whenever it runs, and tx_timer catches a burst's tail.
@@ -84,21 +86,14 @@ static u32 snnet_tx_fill_table(struct snring_desc *t, const struct sk_buff *skb)
 	const struct skb_shared_info *sh = skb_shinfo(skb);
 	unsigned int i, n = 0;
 
-	t[n].addr = cpu_to_le64(virt_to_phys(skb->data));
-	t[n].len = cpu_to_le32(skb_headlen(skb));
-	t[n].id = 0;
-	t[n].flags = 0;
-	n++;
+	snring_drv_set_indirect(t, n++, virt_to_phys(skb->data), skb_headlen(skb), 0);
 	for (i = 0; i < sh->nr_frags; i++) {
 		const skb_frag_t *f = &sh->frags[i];
 
 		if (!skb_frag_size(f))
 			continue;
-		t[n].addr = cpu_to_le64(page_to_phys(skb_frag_page(f)) + skb_frag_off(f));
-		t[n].len = cpu_to_le32(skb_frag_size(f));
-		t[n].id = 0;
-		t[n].flags = 0;
-		n++;
+		snring_drv_set_indirect(t, n++, page_to_phys(skb_frag_page(f)) + skb_frag_off(f),
+					skb_frag_size(f), 0);
 	}
 	return n * sizeof(*t);
 }

@@ -20,7 +20,9 @@
  *
  * Buffers: every packet buffer starts with a struct virtio_net_hdr_mrg_rxbuf
  * (SNNET_VNET_HDR_LEN bytes, little-endian, the format Linux's tap speaks with
- * IFF_VNET_HDR), then the Ethernet frame. num_buffers is always 1. A buffer
+ * IFF_VNET_HDR), then the Ethernet frame. num_buffers: the driver writes 1 on
+ * TX; on RX the device leaves it as the buffer held (tun writes the first 10
+ * bytes and skips it) and the driver ignores it. A buffer
  * is one descriptor, or an indirect table of segments (SNRING_DESC_F_INDIRECT)
  * for TX skbs with page fragments and for the large RX buffers that GSO needs.
  *
@@ -39,7 +41,9 @@
  *           region (indices back to 0), device_status = 0.
  *   driver reset: status = 0, full fence, doorbell, wait for device_status ==
  *           0; only then are posted buffers its own again.
- * Each field has exactly one writer (marked below).
+ * Each field has exactly one writer (marked below). Device side: handshake()
+ * and device_reset() in devices/net_datapath.c; driver side:
+ * snnet_start_device() and snnet_reset_device() in guest/snnet_main.c.
  */
 #ifndef SNNET_H
 #define SNNET_H

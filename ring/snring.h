@@ -30,15 +30,15 @@
 typedef __le16 snring_le16;
 typedef __le32 snring_le32;
 typedef __le64 snring_le64;
+#define snring_le16_to_cpu(x)	le16_to_cpu(x)
+#define snring_le32_to_cpu(x)	le32_to_cpu(x)
+#define snring_le64_to_cpu(x)	le64_to_cpu(x)
+#define snring_cpu_to_le16(x)	cpu_to_le16(x)
+#define snring_cpu_to_le32(x)	cpu_to_le32(x)
+#define snring_cpu_to_le64(x)	cpu_to_le64(x)
+#define snring_read_once(p)	READ_ONCE(*(p))
+#define snring_write_once(p, v) WRITE_ONCE(*(p), (v))
 /* virt_* fences: the other side is a host CPU, so they stay real in a kernel without SMP. */
-#define snring_le16_to_cpu(x)	   le16_to_cpu(x)
-#define snring_le32_to_cpu(x)	   le32_to_cpu(x)
-#define snring_le64_to_cpu(x)	   le64_to_cpu(x)
-#define snring_cpu_to_le16(x)	   cpu_to_le16(x)
-#define snring_cpu_to_le32(x)	   cpu_to_le32(x)
-#define snring_cpu_to_le64(x)	   cpu_to_le64(x)
-#define snring_read_once(p)	   READ_ONCE(*(p))
-#define snring_write_once(p, v)	   WRITE_ONCE(*(p), (v))
 #define snring_load_acquire(p)	   virt_load_acquire(p)
 #define snring_store_release(p, v) virt_store_release((p), (v))
 /* store_sc then load_sc = "publish mine; full fence; read theirs". */
@@ -94,7 +94,7 @@ typedef uint64_t snring_le64;
 #define SNRING_DESC_F_WRITE    0x0001u /* the device writes the buffer (RX) */
 #define SNRING_DESC_F_INDIRECT 0x0002u /* addr/len hold a table of struct snring_desc segments */
 #define SNRING_DESC_F_KNOWN    (SNRING_DESC_F_WRITE | SNRING_DESC_F_INDIRECT)
-#define SNRING_MAX_INDIRECT    256     /* segments one table may hold, whatever the config says */
+#define SNRING_MAX_INDIRECT    256     /* the largest max_indirect a config may give */
 #define SNRING_USED_F_ERROR    0x0001u /* rejected or failed; len is 0 */
 
 #define SNRING_ERROR_LIMIT 16 /* default protocol errors before a queue is broken */
@@ -881,9 +881,10 @@ static inline void snring_dev_quiet(struct snring_dev *q)
 }
 
 /*
- * Asks for a kick at the next post without looking at avail (after a bad one,
- * say, which the caller looks at again in its next round rather than counting
- * it twice now). The caller must look again before it sleeps.
+ * Asks for a kick at the next post without re-reading avail: for a caller that
+ * has just read a bad avail (counted already), which it re-reads in its next
+ * round, since re-reading now would count the same error twice. The caller
+ * must look at the queue again before it sleeps.
  */
 static inline void snring_dev_arm(struct snring_dev *q)
 {

@@ -47,7 +47,7 @@ struct boot_regs {
 	struct boot_seg cs, ds, es, fs, gs, ss, tr;
 	uint64_t gdt_base;
 	uint16_t gdt_limit;
-	/* Where things went, for logs and for placing anything else in RAM. */
+	/* Where things went: not needed to boot; the loader tests and fuzz_boot.c check them. */
 	uint64_t kernel_start, kernel_end; /* kernel_end includes its init-time footprint */
 	uint64_t initrd_start, initrd_size;
 };

@@ -14,6 +14,8 @@
  *   0x000E_0000  ACPI tables, RSDP first (inside the reserved BIOS area)
  *   0x0010_0000  RAM from 1 MiB: the kernel (at its preferred address), the initrd near the top
  *   0xC000_0000  ---- MMIO hole up to 4 GiB: device windows, IOAPIC, LAPIC ----
+ *   0xFFFB_C000  KVM's identity-map page, then its 3-page TSS (Intel VMX's real-mode
+ *                emulation needs them in guest-physical space; nothing of ours is there)
  *   0x1_0000_0000  RAM above 4 GiB when --memory exceeds MEM_32BIT_END
  */
 #ifndef SNVMM_LAYOUT_H
@@ -43,10 +45,15 @@
 #define DEVICE_MMIO_END	 0xfec00000ULL
 #define IOAPIC_ADDR	 0xfec00000ULL
 #define LAPIC_ADDR	 0xfee00000ULL
+/* KVM_SET_IDENTITY_MAP_ADDR (one page) and KVM_SET_TSS_ADDR (three pages). */
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+#define KVM_TSS_ADDR	      0xfffbd000ULL
 
 /* Legacy port and IRQ assignments. */
 #define SERIAL_COM1_PORT    0x3f8
 #define SERIAL_COM1_IRQ	    4
+#define RTC_IRQ		    8  /* a PC keeps it; no RTC here */
+#define PS2_MOUSE_IRQ	    12 /* likewise */
 #define PVPANIC_PORT	    0x505
 #define SNNET_DOORBELL_PORT 0x6200 /* snnet doorbells: SNNET_DOORBELL_LEN ports */
 /* ACPI hardware-reduced sleep control/status and reset registers (FADT). */

@@ -142,7 +142,12 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
 	return true;
 }
 
-/* Whether this configuration starts a thread called name (the ones thread_start names). */
+/*
+ * Whether this configuration starts a thread called name. In step with the
+ * names given to thread_start() by vcpus_start() (vmm/vcpu.c, vcpuN),
+ * serial_start() (devices/serial.c, serial-in) and net_start() (devices/net.c,
+ * net-worker).
+ */
 static bool thread_exists(const struct vm_config *cfg, const char *name)
 {
 	unsigned long id;
@@ -216,8 +221,15 @@ static const char short_opts[] = ":i:a:m:c:hV";
  */
 static int bad_option(const char *arg)
 {
-	if (optopt >= 256 || (optopt > 0 && optopt != ':' && arg[0] == '-' && arg[1] == '-' &&
-			      strchr(short_opts, optopt))) {
+	/*
+	 * For a long option given a value, getopt_long sets optopt to its val:
+	 * >= 256 for a long-only OPT_*, the letter for one with a short form
+	 * (--help=1 gives 'h').
+	 */
+	bool long_given_value = optopt >= 256 || (optopt > 0 && optopt != ':' && arg[0] == '-' &&
+						  arg[1] == '-' && strchr(short_opts, optopt));
+
+	if (long_given_value) {
 		int len = (int)strcspn(arg, "=");
 		return bad_input("option '%.*s' takes no value (try --help)", len, arg);
 	}

@@ -27,7 +27,8 @@ struct report_sink {
 	struct vm *vm;
 	struct vm_report *rep;
 	int sig_fd;
-	int fd;		       /* reopen_nonblocking(2): -1 where fd 2 itself is written */
+	int fd; /* stderr reopened non-blocking (reopen_nonblocking(), log.h), or -1: fd 2
+		   itself is then written, through write_nowait() */
 	bool snapshot_pending; /* SIGUSR1 came while another report was written */
 	bool gave_up;	       /* a stop signal ended a final report: no more of them */
 };
@@ -40,9 +41,10 @@ enum report_kind {
 
 void report_sink_open(struct report_sink *k, struct vm *vm, struct vm_report *rep, int sig_fd);
 /*
- * Writes one report. While the VM runs, what stderr has not taken when the
- * VM ends is dropped; the final one, and every final one after it (the
- * --stats-json written in place), at a stop signal (Ctrl-C again).
+ * Writes one report to stderr. A line or snapshot that stderr has not taken
+ * when the VM ends is cut off there. A final report waits for stderr until a
+ * stop signal (Ctrl-C again), which gives up it and every final report after
+ * it, a --stats-json written in place included (gave_up).
  */
 void report_sink_write(struct report_sink *k, enum report_kind what);
 void report_sink_close(struct report_sink *k);

@@ -263,13 +263,15 @@ static void vcpu_set_msrs(struct vcpu *v)
 		struct kvm_msr_entry e[2];
 	} m = {.h.nmsrs = 1, .e[0].index = MSR_IA32_MISC_ENABLE};
 	static bool warned;
+	uint64_t misc = ioctl(v->fd, KVM_GET_MSRS, &m) == 1 ? m.e[0].data : 0;
 
-	if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
-		m.e[0].data = 0;
-	/* MTRRdefType first: KVM stops at the first MSR it refuses, and PAT hangs on this one. */
-	m.e[1] = (struct kvm_msr_entry){.index = MSR_IA32_MISC_ENABLE,
-					.data = m.e[0].data | MISC_ENABLE_FAST_STR};
+	/*
+	 * MTRRdefType first: KVM_SET_MSRS stops at the first MSR it refuses, and
+	 * this one matters more (with MTRRs off Linux turns PAT off too).
+	 */
 	m.e[0] = (struct kvm_msr_entry){.index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_ENABLE_WB};
+	m.e[1] = (struct kvm_msr_entry){.index = MSR_IA32_MISC_ENABLE,
+					.data = misc | MISC_ENABLE_FAST_STR};
 	m.h.nmsrs = 2;
 	int r = ioctl(v->fd, KVM_SET_MSRS, &m);
 	if (r != 2 && !warned) {

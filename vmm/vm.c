@@ -38,11 +38,11 @@ static int vm_map_ram(struct vm *vm)
 /* The in-kernel LAPIC/IOAPIC/PIC and PIT: interrupts and timers never leave the kernel. */
 static int vm_create_irqchip(struct vm *vm)
 {
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0) {
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0) {
 		fprintf(stderr, "snvmm: KVM_SET_TSS_ADDR: %s\n", strerror(errno));
 		return -errno;
 	}
-	__u64 ident = 0xfffbc000ULL;
+	__u64 ident = KVM_IDENTITY_MAP_ADDR;
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0) {
 		fprintf(stderr, "snvmm: KVM_SET_IDENTITY_MAP_ADDR: %s\n", strerror(errno));
 		return -errno;
@@ -249,7 +249,8 @@ int vm_reserve_mmio(struct vm *vm, uint64_t size, uint64_t *gpa)
 int vm_reserve_gsi(struct vm *vm, uint32_t *gsi)
 {
 	/* Skip the legacy ISA pins a PC platform keeps for itself. */
-	while (vm->next_gsi == SERIAL_COM1_IRQ || vm->next_gsi == 8 || vm->next_gsi == 12)
+	while (vm->next_gsi == SERIAL_COM1_IRQ || vm->next_gsi == RTC_IRQ ||
+	       vm->next_gsi == PS2_MOUSE_IRQ)
 		vm->next_gsi++;
 	if (vm->next_gsi >= IOAPIC_NUM_PINS)
 		return -ENOSPC;
@@ -309,7 +310,8 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 	return 0;
 }
 
-/* irq_route_rte_to_msi() zeroes what it refuses, so an off route compares equal to any other. */
+/* irq_route_rte_to_msi() zeroes what it refuses, so two off routes compare equal, whatever pin
+ * setting made them. */
 static bool msi_route_same(const struct irq_route_msi *a, const struct irq_route_msi *b)
 {
 	return a->on == b->on && a->address_lo == b->address_lo && a->data == b->data;
