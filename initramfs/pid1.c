@@ -8,10 +8,14 @@
  * Here they end the VM as asked, halt as a power-off (a halted VM would only
  * sit there). Orphans are reaped, and a script that ends without powering off
  * powers off. Either way the console's last bytes go out first.
+ *
+ * `/init drain`, run by init.sh (not as PID 1), only waits for the console to
+ * send what it holds: see init.sh's snvmm.run.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
@@ -22,8 +26,8 @@
  * reboot() does not wait for the console: what the tty still holds is lost,
  * and it may hold the last lines ("snvmm-run: exit=0"), as the UART's
  * transmit interrupt, the only thing that empties it, may be due on a CPU
- * that reboot() stops first. Up to 2 s, as a UART whose interrupt never
- * comes must not keep the VM alive.
+ * that reboot() stops first. Nor does a hangup (below). Up to 2 s, as a UART
+ * whose interrupt never comes must not keep the VM alive.
  */
 static void drain_console(void)
 {
@@ -47,12 +51,16 @@ static void end_vm(int how)
 	perror("init: reboot");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	sigset_t all;
 	pid_t script, pid;
 	int sig, status;
 
+	if (argc == 2 && !strcmp(argv[1], "drain") && getpid() != 1) {
+		drain_console();
+		return 0;
+	}
 	/* Blocked signals reach PID 1 even without a handler: sigwait takes them. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);

@@ -90,7 +90,7 @@ t=/sys/devices/system/cpu
 boot cpus --cpus 2 --initrd "$initrd" --append "snvmm.run=\"uname -r; nproc; echo \
 siblings \$(cat $t/cpu0/topology/thread_siblings_list $t/cpu1/topology/thread_siblings_list); \
 echo mtrr-off \$(dmesg | grep -c 'MTRRs[ ]disabled'); \
-echo pat-on \$(dmesg | grep -c 'x86/PAT:[ ]Configuration.*WC')\"" "$k"
+echo pat-on \$(dmesg | grep -c 'x86/PAT:[ ]Configuration.*WC'); seq -s , 1 800\"" "$k"
 [ "$status" = 0 ] && has_line cpus "$rel" && has_line cpus 2 && has_line cpus 'snvmm-run: exit=0'
 result $? "--cpus 2: nproc prints 2 (quoted command with spaces)" "want '$rel' and '2'"
 # CPUID describes one package of single-thread cores (vmm/cpuid.c): no CPU is another's
@@ -106,6 +106,12 @@ result $? "--cpus 2: each vCPU is a core of its own (thread siblings 0 and 1)" \
 has_line cpus 'mtrr-off 0' && has_line cpus 'pat-on 1'
 result $? "--cpus 2: MTRRs enabled and PAT on (no 'MTRRs disabled', a PAT table with WC)" \
 	"got '$(grep -e '^mtrr-off' -e '^pat-on' "$tmp/cpus.out" | tr '\n' ' ')'"
+# The command's last line, 3 KB: the UART sends it 16 bytes an interrupt, which with two vCPUs
+# may come on the other one, so the command can end before the line is out. Its terminal is
+# then hung up, which throws away what is unsent, unless init waits for it (initramfs/init).
+has_line cpus "$(seq -s , 1 800)"
+result $? "--cpus 2: the command's last line, 3 KB, reaches the console whole" \
+	"got $(grep -c '^1,2,3,' "$tmp/cpus.out") line(s) starting '1,2,3,', none whole"
 
 boot memory --memory 5120 --initrd "$initrd" \
 	--append 'snvmm.run="grep MemTotal /proc/meminfo"' "$k"
