@@ -14,6 +14,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -117,6 +118,9 @@ static void test_layout(void)
 	CHECK_EQ(g.dp.c.protocol_errors, 50);
 	/* TSO without CSUM is not a valid set either. */
 	CHECK_EQ(fg_start(&g, SNNET_F_TSO4), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK_EQ(fg_start(&g, SNNET_F_GUEST_TSO4), 0); /* nor receive TSO without GUEST_CSUM */
 	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
 	CHECK_EQ(fg_device_status(&g), 0);
 	CHECK_EQ(fg_start(&g, ALL_F), 0);
@@ -515,6 +519,7 @@ static void test_hostile(void)
 	CHECK(snring_dev_broken(&g.dp.q[1]));
 	CHECK_EQ(g.dp.c.broken, 2);
 	CHECK_EQ(g.dp.c.protocol_errors, 2 * SNRING_ERROR_LIMIT);
+	CHECK(!(g.dp.tap_events & EPOLLIN)); /* a readable tap would wake the worker for ever */
 
 	/* A reset brings the device back to a fresh region; a restart serves again. */
 	__atomic_store_n(&g.cfg->status, 0, __ATOMIC_RELEASE);
@@ -534,6 +539,89 @@ static void test_hostile(void)
 	/* Completions may come in any order: a refused descriptor is completed at once. */
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(d[i].flags, d[i].id == 1 ? SNRING_USED_F_ERROR : 0);
+	CHECK_EQ(g.dp.c.protocol_errors, 2 * SNRING_ERROR_LIMIT + 1); /* the fresh queues' own */
+	/* Broken again after the restart: counted again. */
+	for (int i = 0; i < SNRING_ERROR_LIMIT; i++) {
+		g.q[1].mine->avail = htole32(SNNET_QUEUE_SIZE + 5 + (uint32_t)i);
+		fg_kick(&g, 1);
+		CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	}
+	CHECK_EQ(g.dp.c.broken, 3);
+	fg_destroy(&g);
+}
+
+/*
+ * RX edges: a frame exactly the size of its buffer fits; a bad buffer (too
+ * short, or a table naming the MMIO hole) is completed with an error and
+ * skipped, and the frame goes into the next one.
+ */
+static void test_rx_edges(void)
+{
+	struct fake_guest g;
+	struct snring_done d[8];
+	uint8_t f[60 + 12];
+
+	alarm(10); /* a worker stuck on a bad buffer fails loudly rather than hanging */
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	make_frame(f, sizeof(f), 9);
+	CHECK_EQ(post(&g, 1, buf_gpa(1), sizeof(f), 1, SNRING_DESC_F_WRITE), 0);
+	flush_kick(&g, 1);
+	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(reclaim_all(&g, 1, d, 8), 1);
+	CHECK_EQ(d[0].len, sizeof(f));
+	CHECK(memcmp(fg_ptr(&g, buf_gpa(1), sizeof(f)), f, sizeof(f)) == 0);
+	CHECK_EQ(g.dp.c.rx_too_big, 0);
+
+	struct snring_desc *t = (struct snring_desc *)fg_ptr(&g, buf_gpa(20), 32);
+	snring_drv_set_indirect(t, 0, buf_gpa(21), 700, SNRING_DESC_F_WRITE);
+	snring_drv_set_indirect(t, 1, 0xd0000000ULL, 2000, SNRING_DESC_F_WRITE); /* the hole */
+	CHECK_EQ(post(&g, 1, buf_gpa(2), 20, 2, SNRING_DESC_F_WRITE), 0);	 /* too short */
+	CHECK_EQ(post(&g, 1, buf_gpa(20), 32, 3, SNRING_DESC_F_WRITE | SNRING_DESC_F_INDIRECT), 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(4), 2048, 4, SNRING_DESC_F_WRITE), 0);
+	flush_kick(&g, 1);
+	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(reclaim_all(&g, 1, d, 8), 3);
+	CHECK_EQ(d[0].id, 2);
+	CHECK_EQ(d[0].flags, SNRING_USED_F_ERROR);
+	CHECK_EQ(d[1].id, 3);
+	CHECK_EQ(d[1].flags, SNRING_USED_F_ERROR);
+	CHECK_EQ(d[2].id, 4);
+	CHECK_EQ(d[2].flags, 0);
+	CHECK_EQ(d[2].len, sizeof(f));
+	CHECK_EQ(g.dp.c.rx_packets, 2);
+	CHECK_EQ(g.dp.c.protocol_errors, 2);
+	CHECK(!snring_dev_broken(&g.dp.q[SNRING_QUEUE_RX]));
+	fg_destroy(&g);
+	alarm(0);
+}
+
+/* TX frames taken in a batch but never sent because the queue broke mid-batch: counted. */
+static void test_broken_discards(void)
+{
+	struct fake_guest g;
+	uint8_t got[256];
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	g.dp.q[SNRING_QUEUE_TX].error_limit = 1; /* the next error breaks TX */
+	struct snring_desc *t = (struct snring_desc *)fg_ptr(&g, buf_gpa(20), 16);
+	snring_drv_set_indirect(t, 0, 0xd0000000ULL, 100, 0); /* the hole: found when sending */
+	make_frame(fg_ptr(&g, buf_gpa(0), 100), 100, 0);
+	CHECK_EQ(post(&g, 0, buf_gpa(0), 100, 0, 0), 0);
+	CHECK_EQ(post(&g, 0, buf_gpa(20), 16, 1, SNRING_DESC_F_INDIRECT), 0);
+	CHECK_EQ(post(&g, 0, buf_gpa(0), 100, 2, 0), 0);
+	flush_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK(snring_dev_broken(&g.dp.q[SNRING_QUEUE_TX]));
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), 100);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), -1);
+	CHECK_EQ(g.dp.c.tx_packets, 1);
+	CHECK_EQ(g.dp.c.tx_discarded, 1);
 	fg_destroy(&g);
 }
 
@@ -995,6 +1083,8 @@ int main(void)
 	test_route_irq();
 	test_start_abandoned();
 	test_hostile();
+	test_rx_edges();
+	test_broken_discards();
 	test_threads(0, 0);
 	test_threads(50, 0);
 	test_threads(0, 50);

@@ -366,6 +366,24 @@ static void test_broken(void)
 	rig_teardown(&r);
 }
 
+/* The caller's own rejection that breaks the queue says so. */
+static void test_reject_breaks(void)
+{
+	struct rig r;
+	struct snring_buf b[2];
+
+	rig_setup(&r, false);
+	r.dev.error_limit = 2;
+	raw_post(&r, 0, WBASE, 64, 0, 0);
+	raw_post(&r, 1, WBASE, 64, 1, 0);
+	CHECK_EQ(snring_dev_dequeue_batch(&r.dev, b, 2), 2);
+	CHECK_EQ(snring_dev_reject(&r.dev, b[0].id), 0);
+	CHECK(!snring_dev_broken(&r.dev));
+	CHECK_EQ(snring_dev_reject(&r.dev, b[1].id), -EIO);
+	CHECK(snring_dev_broken(&r.dev));
+	rig_teardown(&r);
+}
+
 static void test_init_errors(void)
 {
 	struct snring_config c = {.num_queues = 2, .queue_size = 8, .max_len = 64};
@@ -396,6 +414,7 @@ int main(void)
 	test_batch_bad_id();
 	test_bad_indices();
 	test_broken();
+	test_reject_breaks();
 	test_init_errors();
 	return check_summary("ring");
 }

@@ -175,6 +175,87 @@ static void test_bad(void)
 	rig_teardown(&r);
 }
 
+/* Each limit exactly met passes, one past it fails; the first bad entry decides the error. */
+static void test_limits(void)
+{
+	struct rig r;
+	struct snring_seg segs[MAXIND];
+	struct snring_buf b;
+	uint32_t total = 0;
+	struct snring_desc *t;
+
+	rig_setup(&r, false, MAXIND);
+	t = table(&r, WBASE + 0x1000);
+	for (uint32_t i = 0; i < MAXIND; i++)
+		snring_drv_set_indirect(t, i, WBASE + 0x2000 + i * 64, 64, 0);
+	/* max_indirect entries, into a caller's list of exactly that many. */
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, MAXIND, segs, MAXIND, &total), MAXIND);
+	CHECK_EQ(total, MAXIND * 64);
+	CHECK(segs[MAXIND - 1].ptr == r.win_mem + 0x2000 + (MAXIND - 1) * 64);
+	CHECK_EQ(snring_dev_errors(&r.dev), 0);
+
+	snring_drv_set_indirect(t, 0, WBASE, MAXLEN, 0);
+	snring_drv_set_indirect(t, 1, WBASE, 1, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EMSGSIZE); /* sum + 1 */
+	snring_drv_set_indirect(t, 0, WBASE, 64, SNRING_DESC_F_WRITE);
+	snring_drv_set_indirect(t, 1, WBASE, 0, 0);
+	CHECK_EQ(post_table(&r, WBASE + 0x1000, 2, segs, MAXIND, &total), -EINVAL); /* first */
+	raw_indirect(&r, WBASE + 0x1000, 0);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), -EMSGSIZE); /* an empty table */
+	/* A caller with no room even for a plain descriptor's one segment. */
+	b = (struct snring_buf){.addr = WBASE, .len = 64, .id = 4};
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), 0);
+	CHECK_EQ(snring_dev_segments(&r.dev, &b, segs, 0, &total), -EMSGSIZE);
+	CHECK_EQ(snring_dev_errors(&r.dev), 4);
+	rig_teardown(&r);
+}
+
+/* The guest, from another vCPU, rewrites each entry while the device translates it. */
+struct racing_win {
+	struct snring_window win;
+	struct snring_desc *t;
+	bool armed;
+};
+
+static void *racing_xlate(void *ctx, uint64_t addr, uint64_t len)
+{
+	struct racing_win *rw = ctx;
+
+	for (uint32_t i = 0; rw->armed && i < 2; i++)
+		if (le64toh(rw->t[i].addr) == addr)
+			rw->t[i].len = htole32(WSIZE); /* the entry being translated only */
+	return snring_window_xlate(&rw->win, addr, len);
+}
+
+/* Each entry is read once: what was checked is what the scatter list holds. */
+static void test_read_once(void)
+{
+	struct rig r;
+	struct snring_seg segs[MAXIND];
+	uint32_t total = 0;
+	struct racing_win rw;
+
+	rig_setup(&r, false, MAXIND);
+	rw = (struct racing_win){.win = r.win, .t = table(&r, WBASE + 0x1000)};
+	r.dev.xlate = racing_xlate;
+	r.dev.xlate_ctx = &rw;
+	snring_drv_set_indirect(rw.t, 0, WBASE + 0x2000, 100, 0);
+	snring_drv_set_indirect(rw.t, 1, WBASE + 0x3000, 200, 0);
+	struct snring_buf b = {
+	    .addr = WBASE + 0x1000, .len = 32, .id = 3, .flags = SNRING_DESC_F_INDIRECT};
+	CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue(&r.dev, &b), 0);
+	rw.armed = true;
+	CHECK_EQ(snring_dev_segments(&r.dev, &b, segs, MAXIND, &total), 2);
+	CHECK_EQ(segs[0].len, 100);
+	CHECK_EQ(segs[1].len, 200);
+	CHECK_EQ(total, 300);
+	rig_teardown(&r);
+}
+
 static void test_config(void)
 {
 	struct rig r;
@@ -207,5 +288,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_config();
+	test_limits();
+	test_read_once();
 	return check_summary("test_ring_indirect");
 }

@@ -253,6 +253,11 @@ static void test_guest_ptr(void)
 	CHECK(guest_ptr(&m, HIGH_RAM_START + high - 1, 1) != NULL);
 	CHECK(guest_ptr(&m, HIGH_RAM_START + high, 1) == NULL);
 	CHECK(guest_ptr(&m, HIGH_RAM_START + high - 8, 16) == NULL);
+	CHECK(guest_ptr(&m, HIGH_RAM_START + high - 8, 8) != NULL); /* RAM's last bytes */
+	CHECK(guest_ptr(&m, HIGH_RAM_START + high - 8, 9) == NULL); /* one byte past the end */
+	/* len 0 checks the address alone: the hole and the end of RAM are still outside. */
+	CHECK(guest_ptr(&m, MEM_32BIT_END, 0) == NULL);
+	CHECK(guest_ptr(&m, HIGH_RAM_START + high, 0) == NULL);
 	CHECK(guest_ptr(&m, 0x1000, ~0ULL) == NULL); /* length that wraps */
 	CHECK(guest_ptr(&m, ~0ULL - 1, 4) == NULL);
 	guest_mem_destroy(&m);
