@@ -26,17 +26,21 @@
  * reboot() does not wait for the console: what the tty still holds is lost,
  * and it may hold the last lines ("snvmm-run: exit=0"), as the UART's
  * transmit interrupt, the only thing that empties it, may be due on a CPU
- * that reboot() stops first. Nor does a hangup (below). Up to 2 s, as a UART
- * whose interrupt never comes must not keep the VM alive.
+ * that reboot() stops first. Nor does a hangup (below). It gives up after 2 s
+ * in which nothing went out (30 s in all): a UART whose interrupt never comes
+ * must not keep the VM alive, and a slow one (the nested rig's) must not lose
+ * the tail of a long last line.
  */
 static void drain_console(void)
 {
 	const struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
-	int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK), queued;
+	int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK), queued, last = -1;
 
-	for (int i = 0; fd >= 0 && i < 200; i++) {
+	for (int i = 0, stuck = 0; fd >= 0 && i < 3000 && stuck < 200; i++) {
 		if (ioctl(fd, TIOCOUTQ, &queued) != 0 || queued <= 0)
 			break;
+		stuck = last >= 0 && queued >= last ? stuck + 1 : 0;
+		last = queued;
 		nanosleep(&tick, NULL);
 	}
 	if (fd >= 0)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Every end-to-end suite that boots a guest, in one go. make check-e2e runs it directly on a
-# host whose /dev/kvm has VMX/SVM, else in one rig boot: tests/rig/rig.sh --extras --timeout 600
+# host whose /dev/kvm has VMX/SVM, else in one rig boot: tests/rig/rig.sh --extras --timeout 1200
 # --npt 0 tests/e2e/all.sh build/e2e/netcheck build/e2e/ringpoke. Exits non-zero if any failed.
 cd "$(dirname "$0")/../.." || exit 1
 rc=0

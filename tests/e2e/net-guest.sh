@@ -27,11 +27,20 @@ ping_all() {
 	echo "$pa_out"
 	[ $pa_rc = 0 ] && echo "$pa_out" | grep -q ' 0% packet loss'
 }
+# pin_host: the guest's ARP entry for the host made permanent, once a ping has resolved it.
+# ICMP and UDP never confirm an entry, so it would go stale and be probed at any moment, and
+# an ARP frame between the guest's counter snapshot and the device's reset or the VM's end
+# counts on one side only. net.sh pins the host's entry for the guest likewise.
+pin_host() {
+	mac=$(ip neigh show $host | sed -n 's/.* lladdr \([0-9a-f:]*\).*/\1/p')
+	[ -n "$mac" ] && arp -s $host "$mac"
+}
 # ping_out COUNT; tcp_both: seeded data each way, checked on both ends.
 ping_out() {
 	step ping
 	ping_all -q -c "$1" -i 0.02 -W 5 $host
 	done_ ping-out $?
+	pin_host
 }
 tcp_both() {
 	step tcp-out
@@ -49,6 +58,7 @@ if [ "$mode" = stress ]; then
 	done_ iperf-bidir $?
 	ping_all -q -c 50 -i 0.02 -W 5 $host
 	done_ ping-after $?
+	pin_host
 	sleep 1
 	snapshot only
 	step end
@@ -97,8 +107,8 @@ if [ "$mode" = hostile ]; then
 	dmesg -c >/dev/null
 	step bad-completion
 	# Until the host has written an RX completion for a buffer not in flight (it then holds
-	# its worker 3 s, so none of its own overwrites that one): each ping's TX reclaim timer
-	# runs NAPI, which meets it. 30 rounds of at most 1.5 s.
+	# its worker until we reset, so none of its own overwrites that one): each ping's TX
+	# reclaim timer runs NAPI, which meets it. 30 rounds of at most 1.5 s.
 	n=0
 	while [ "$(cat /sys/class/net/eth0/carrier)" = 1 ] && [ $n -lt 30 ]; do
 		ping -q -c 1 -W 1 $host >/dev/null
@@ -146,7 +156,7 @@ ping_out 100
 step iperf
 iperf3 -c $host -t 10 -f m
 done_ iperf-out $?
-iperf3 -c $host -t 10 -f m -R
+iperf3 -c $host -p 5202 -t 10 -f m -R
 done_ iperf-in $?
 
 tcp_both

@@ -8,8 +8,9 @@
  * its back or while the guest waits for it.
  *
  *   ringpoke PID rx-bad-id SECS  complete an RX buffer that is not in flight (id
- *                                0xffff), then hold the worker for SECS seconds, so no
- *                                completion of its own overwrites that one meanwhile
+ *                                0xffff), then hold the worker, so no completion of its
+ *                                own overwrites that one, until the driver asks for a
+ *                                reset (it met it) or SECS seconds pass
  *   ringpoke PID hold SECS       hold the worker for SECS seconds (a reset answered late)
  *
  * RX, because its queue always has buffers in flight: a completion on an idle
@@ -25,6 +26,7 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "snnet.h"
@@ -161,11 +163,29 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[2], "rx-bad-id"))
 		region = map_region(pid, &size);
 	hold(tid);
-	if (region)
+	if (region) {
+		/*
+		 * Until the driver writes status 0: a reset, which it asks for only
+		 * once it has met the bad completion. A fixed time would have to
+		 * outlast a guest that is slow to look (its NAPI runs at the next
+		 * ping's reclaim timer) yet not outlast the reset's own wait.
+		 */
+		struct snnet_config *cfg = (struct snnet_config *)region;
+		const struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+		int n = 0, limit = atoi(argv[3]) * 100;
+
 		rx_bad_id(region, size);
-	printf("ringpoke: net-worker %d held for %s s\n", tid, argv[3]);
-	fflush(stdout);
-	sleep(atoi(argv[3]));
+		while (snring_le32_to_cpu(snring_load_acquire(&cfg->status)) != 0 && n < limit) {
+			nanosleep(&tick, NULL);
+			n++;
+		}
+		printf("ringpoke: net-worker %d held for %.2f s, %s\n", tid, n / 100.0,
+		       n < limit ? "until the driver asked for a reset" : "and no reset came");
+	} else {
+		printf("ringpoke: net-worker %d held for %s s\n", tid, argv[3]);
+		fflush(stdout);
+		sleep(atoi(argv[3]));
+	}
 	release(tid);
 	printf("ringpoke: net-worker released\n");
 	return 0;

@@ -17,7 +17,7 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh $(KREL_STAMP)
 # The boot and net suites run with L1's kvm-amd at npt=0: the L2 hangs and triple faults under
 # iperf3 load come with nested paging and have not been seen without it (README, "The rig").
 # perf.sh keeps nested paging: it counts exits, and shadow paging adds its own.
-RIG_E2E = tests/rig/rig.sh --extras --timeout 600
+RIG_E2E = tests/rig/rig.sh --extras --timeout 1200
 check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(RINGPOKE) \
 	   $(BUILD)/guests/triple-fault.bin
 	tests/e2e/bad-input.sh
