@@ -139,6 +139,19 @@ static FILE *json_tmp_create(const char *path, char **tmp)
 		return NULL;
 	}
 	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0 && errno == ENAMETOOLONG) {
+		/* A name within 7 bytes of NAME_MAX has no room for the suffix: a short one. */
+		const char *slash = strrchr(path, '/');
+
+		free(*tmp);
+		if (asprintf(tmp, "%.*s.snvmm.XXXXXX", slash ? (int)(slash - path + 1) : 0, path) <
+		    0) {
+			*tmp = NULL;
+			errno = ENOMEM;
+			return NULL;
+		}
+		fd = mkostemp(*tmp, O_CLOEXEC);
+	}
 	if (fd < 0)
 		goto fail;
 	if (stat(path, &st) == 0) {
