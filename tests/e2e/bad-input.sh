@@ -110,6 +110,18 @@ expect_reject "--memory 0" --memory 0 --initrd "$initrd" "$k"
 expect_reject "--memory abc" --memory abc --initrd "$initrd" "$k"
 expect_reject "--cpus 0" --cpus 0 --initrd "$initrd" "$k"
 expect_reject "--cpus 999" --cpus 999 --initrd "$initrd" "$k"
+say="expected 1 to 64" expect_reject "--cpus 65, one past the most" --cpus 65 --initrd "$initrd" "$k"
+for sec in 0.05 3601 abc nan; do
+	say="--stats-interval" expect_reject "--stats-interval $sec" --stats-interval "$sec" \
+		--initrd "$initrd" "$k"
+done
+# Its bounds are valid: the line is about the missing kernel, not the option.
+for sec in 0.1 3600; do
+	say="no-such-kernel" expect_reject "--stats-interval $sec, with a missing kernel" \
+		--stats-interval "$sec" --initrd "$initrd" "$tmp/no-such-kernel"
+done
+say="unexpected argument" expect_reject "an argument after KERNEL" --initrd "$initrd" "$k" "$k"
+say="takes no KERNEL" expect_reject "--raw with a KERNEL" --raw "$tmp/random" "$k"
 expect_reject "unknown option" --no-such-option --initrd "$initrd" "$k"
 say="unknown option '-z'" expect_reject "unknown short option in a cluster" -zV "$k"
 say="'--stats' takes no value" expect_reject "--stats=1" --stats=1 --initrd "$initrd" "$k"
@@ -132,10 +144,26 @@ expect_reject "--pin without =CPU" --pin vcpu0 --initrd "$initrd" "$k"
 expect_reject "--pin CPU not a number" --pin vcpu0=one --initrd "$initrd" "$k"
 expect_reject "--pin a CPU snvmm may not use" --pin vcpu0=1023 --initrd "$initrd" "$k"
 expect_reject "--pin vcpu1 with one vCPU" --pin vcpu1=0 --initrd "$initrd" "$k"
+say="no thread 'vcpu00'" expect_reject "--pin vcpu00 (not a thread name)" --pin vcpu00=0 \
+	--initrd "$initrd" "$k"
 expect_reject "--pin net-worker without --net" --pin net-worker=0 --initrd "$initrd" "$k"
 expect_reject "--pin the same thread twice" --pin vcpu0=0,vcpu0=0 --initrd "$initrd" "$k"
 # Refused at start, not after the guest ran: the counters would have nowhere to go.
 expect_reject "--stats-json in a missing directory" --stats-json "$tmp/no-such-dir/s.json" \
+	--initrd "$initrd" "$k"
+# A name with no room for the new file's 7-byte suffix within NAME_MAX (255) is taken too.
+long_json="$tmp/$(head -c 250 /dev/zero | tr '\0' j).json"
+say="no-such-kernel" expect_reject "--stats-json a new file with a 255-byte name" \
+	--stats-json "$long_json" "$tmp/no-such-kernel"
+# A FIFO whose reader comes within the 2 s it is given is taken: the line is about the kernel.
+mkfifo "$tmp/fifo2"
+(sleep 0.3 && timeout 5 cat "$tmp/fifo2" >/dev/null) &
+say="no-such-kernel" expect_reject "--stats-json a FIFO whose reader comes late" \
+	--stats-json "$tmp/fifo2" "$tmp/no-such-kernel"
+wait
+# A socket cannot take a report: refused at once, not retried as a FIFO without a reader.
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sock"
+say="not supported" expect_reject "--stats-json a socket" --stats-json "$tmp/sock" \
 	--initrd "$initrd" "$k"
 
 # A refused run leaves an earlier report as it was (no run, no change), and no file beside it.

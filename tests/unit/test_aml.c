@@ -98,7 +98,11 @@ static void test_names(void)
 	CHECK_EQ(aml_name_string(&a, "_S5"), 0);
 	CHECK_EQ(a.len, 4);
 	CHECK(memcmp(b, "_S5_", 4) == 0);
-	const char *bad[] = {"1ABC", "ABCDE", "AB..C", "AB.", "a", "", "\\"};
+	const char *bad[] = {
+	    "1ABC",  "ABCDE",
+	    "AB..C", "AB.",
+	    "a",     "",
+	    "\\",    "A.B.C.D.E.F.G.H.I.J.K.L.M.N.O.P.Q"}; /* 17 segments, 16 at most */
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		aml_init(&a, b, sizeof(b));
 		CHECK_EQ(aml_name_string(&a, bad[i]), -EINVAL);

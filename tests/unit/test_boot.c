@@ -198,6 +198,10 @@ static void test_bzimage_valid(uint64_t ram_mib)
 	      f.regs.es.selector == 0x18);
 	CHECK((f.regs.ds.type & 0xa) == 2 && f.regs.ds.present && f.regs.ds.limit == 0xffffffff);
 	CHECK(f.regs.tr.present && f.regs.tr.s == 0 && f.regs.tr.type == 11);
+	CHECK(f.regs.cs.dpl == 0 && f.regs.ds.dpl == 0 && f.regs.tr.dpl == 0);
+	CHECK(f.regs.fs.selector == 0x18 && f.regs.gs.selector == 0x18);
+	/* The GDT's limit covers the TSS descriptor, 16 bytes in long mode. */
+	CHECK(f.regs.gdt_limit >= f.regs.tr.selector + 15);
 	if (gdt) {
 		CHECK_EQ(gdt[2], 0x00af9b000000ffffULL); /* 64-bit code, DPL 0 */
 		CHECK_EQ(gdt[3], 0x00cf93000000ffffULL); /* flat data */
@@ -226,6 +230,8 @@ static void test_bzimage_loader_fields(void)
 	bz_hdr(img)->ext_loader_ver = 7;
 	bz_hdr(img)->ext_loader_type = 9;
 	fixture_init(&f, 64 * MiB, img, sizeof(img));
+	f.cfg.initrd = img; /* an empty initrd is no initrd */
+	f.cfg.initrd_size = 0;
 	CHECK_EQ(load(&f), 0);
 	bp = guest_ptr(&f.mem, BOOT_PARAMS_ADDR, sizeof(*bp));
 	CHECK(bp != NULL);
@@ -389,6 +395,51 @@ static void test_bzimage_errors(void)
 
 	fixture_init(&f, 1 * MiB, img, sizeof(img));
 	EXPECT_ERROR(&f, KNAME, "too small");
+	guest_mem_destroy(&f.mem);
+}
+
+/* The header checks' boundaries, each on an otherwise valid image. */
+static void test_bzimage_edges(void)
+{
+	static uint8_t img[BZ_SIZE];
+	struct fixture f;
+	const uint8_t *kern;
+
+	bz_build(img);
+	fixture_init(&f, 256 * MiB, img, sizeof(img));
+	bz_hdr(img)->version = 0x20c; /* 2.12, the oldest taken */
+	CHECK_EQ(load(&f), 0);
+	/* setup_sects 0 means 4. */
+	bz_build(img);
+	bz_hdr(img)->setup_sects = 0;
+	CHECK_EQ(load(&f), 0);
+	kern = guest_ptr(&f.mem, BZ_PREF, BZ_KERNEL_SIZE);
+	CHECK(kern && memcmp(kern, img + BZ_SETUP_SIZE, BZ_KERNEL_SIZE) == 0);
+	/* syssize promises 16 bytes more than the file holds. */
+	bz_build(img);
+	bz_hdr(img)->syssize++;
+	EXPECT_ERROR(&f, KNAME, "truncated");
+	bz_build(img);
+	bz_hdr(img)->kernel_alignment = 0;
+	EXPECT_ERROR(&f, KNAME, "kernel_alignment");
+	bz_hdr(img)->kernel_alignment = 1U << 31; /* a power of two, above 1 GiB */
+	EXPECT_ERROR(&f, KNAME, "kernel_alignment");
+	/* Past 2^64 when aligned: reported as is, not wrapped to 0. */
+	bz_build(img);
+	bz_hdr(img)->pref_address = UINT64_MAX - 4095;
+	EXPECT_ERROR(&f, KNAME, "runs at 0xffffffffffffffff");
+	/* A relocatable kernel preferring 1 MiB exactly stays there, aligned up. */
+	bz_build(img);
+	bz_hdr(img)->pref_address = HIMEM_START;
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.rip, 2 * MiB + 0x200);
+	/* A non-relocatable one runs at pref_address as it is: 1 MiB, or not aligned. */
+	bz_hdr(img)->relocatable_kernel = 0;
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.rip, HIMEM_START + 0x200);
+	bz_hdr(img)->pref_address = 17 * MiB;
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.rip, 17 * MiB + 0x200);
 	guest_mem_destroy(&f.mem);
 }
 
@@ -567,6 +618,64 @@ static void test_elf_errors(void)
 	guest_mem_destroy(&f.mem);
 }
 
+/* Rewrites the PVH note's 8-byte value that elf_build(img, 8) wrote. */
+static void elf_set_entry(uint8_t *img, uint64_t v)
+{
+	uint64_t e = ELF_ENTRY;
+
+	for (size_t off = ELF_NOTE_OFF; off + 8 <= ELF_TEXT_OFF; off += 4)
+		if (memcmp(img + off, &e, 8) == 0) {
+			memcpy(img + off, &v, 8);
+			return;
+		}
+	CHECK(!"PVH note not found");
+}
+
+static void test_elf_edges(void)
+{
+	static uint8_t img[ELF_SIZE];
+	struct fixture f;
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+
+	elf_build(img, 8);
+	fixture_init(&f, 256 * MiB, img, sizeof(img));
+	/* Segments may start at 1 MiB and end at the end of RAM. */
+	elf_phdr(img, 1)->p_paddr = HIMEM_START;
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.kernel_start, HIMEM_START);
+	elf_phdr(img, 1)->p_paddr = 256 * MiB - ELF_DATA_SIZE;
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.kernel_end, 256 * MiB);
+	/* An empty PT_LOAD (at the end of the file and of RAM) loads nothing and moves nothing. */
+	elf_build(img, 8);
+	*elf_phdr(img, 1) =
+	    (Elf64_Phdr){.p_type = PT_LOAD, .p_offset = ELF_SIZE, .p_paddr = 256 * MiB};
+	CHECK_EQ(load(&f), 0);
+	CHECK_EQ(f.regs.kernel_start, ELF_TEXT_PA);
+	CHECK_EQ(f.regs.kernel_end, ELF_TEXT_PA + ELF_TEXT_MEM);
+	/* The entry must be in a segment's file bytes, not in its bss. */
+	elf_build(img, 8);
+	elf_phdr(img, 0)->p_filesz = ELF_ENTRY - ELF_TEXT_PA;
+	EXPECT_ERROR(&f, KNAME, "not inside a loaded segment");
+	/* The note's value: a non-zero 32-bit address, all 8 bytes of it. */
+	elf_build(img, 8);
+	elf_set_entry(img, ELF_ENTRY | 1ULL << 32);
+	EXPECT_ERROR(&f, KNAME, "not a 32-bit physical address");
+	elf_build(img, 8);
+	elf_set_entry(img, 0);
+	EXPECT_ERROR(&f, KNAME, "PVH entry 0x0 is not");
+	/* 64 program headers are taken, 65 are not. */
+	elf_build(img, 8);
+	memset(img + ELF_DATA_OFF, 0, 64 * sizeof(Elf64_Phdr)); /* PT_NULL */
+	memcpy(img + ELF_DATA_OFF, elf_phdr(img, 0), ELF_PHNUM * sizeof(Elf64_Phdr));
+	eh->e_phoff = ELF_DATA_OFF;
+	eh->e_phnum = 64;
+	CHECK_EQ(load(&f), 0);
+	eh->e_phnum = 65;
+	EXPECT_ERROR(&f, KNAME, "65 program headers");
+	guest_mem_destroy(&f.mem);
+}
+
 /*
  * Random corruption of valid images: whatever the loader decides, it must not
  * crash (the sanitizers watch) and a refusal must come with a message.
@@ -674,11 +783,13 @@ int main(int argc, char **argv)
 	test_bzimage_placement();
 	test_bzimage_loader_fields();
 	test_bzimage_errors();
+	test_bzimage_edges();
 	test_elf_valid(8, 4, 4);
 	test_elf_valid(4, 4, 4);
 	test_elf_valid(8, 4, 8);
 	test_elf_valid(8, 8, 8);
 	test_elf_errors();
+	test_elf_edges();
 	fuzz(bz, sizeof(bz), bz_build, BZ_HDR, BZ_HDR + sizeof(struct setup_header), rounds, 1);
 	fuzz(elf, sizeof(elf), build_elf, 0, ELF_NOTE_OFF + 0x80, rounds, 2);
 	return check_summary("test_boot");

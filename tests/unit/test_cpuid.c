@@ -163,6 +163,23 @@ static void test_amd(unsigned ncpus)
 	free(c);
 }
 
+/* Hygon ("HygonGenuine") defines 0x80000008 ECX as AMD does. */
+static void test_hygon(void)
+{
+	struct table t;
+	struct kvm_cpuid2 *c;
+	const struct kvm_cpuid_entry2 *e;
+
+	amd_host(&t);
+	t.e[0].ebx = 0x6f677948;
+	t.e[0].edx = 0x6e65476e;
+	t.e[0].ecx = 0x656e6975;
+	c = shape(&t, 4, 3);
+	e = find(c, 0x80000008, 0);
+	CHECK(e && (e->ecx & 0xff) == 3 && ((e->ecx >> 12) & 0xf) == 2);
+	free(c);
+}
+
 static void test_phys_bits(void)
 {
 	struct table t;
@@ -180,6 +197,7 @@ static void test_phys_bits(void)
 int main(void)
 {
 	test_phys_bits();
+	test_hygon();
 	const unsigned sizes[] = {1, 2, 3, 4, 6, 64};
 
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {

@@ -41,6 +41,9 @@ static void test_rte_to_msi(void)
 	CHECK_EQ(m.address_lo, 0xfee0100cu); /* logical, redirection hint */
 	CHECK_EQ(m.data, 0x122);
 
+	CHECK(irq_route_rte_to_msi(0x10, &m)); /* the first vector that is not an exception's */
+	CHECK_EQ(m.data, 0x10);
+
 	/* Polarity and the read-only status bits do not matter for an edge MSI. */
 	CHECK(irq_route_rte_to_msi(0x41 | (1ull << 12) | (1ull << 13), &m));
 
@@ -49,8 +52,11 @@ static void test_rte_to_msi(void)
 	    0x41 | RTE_LEVEL,
 	    0x41 | RTE_NMI,
 	    0x41 | RTE_EXTINT,
-	    0x0f, /* an exception vector */
+	    0x41 | (2ull << 8), /* SMI */
+	    0x41 | (5ull << 8), /* INIT */
+	    0x0f,		/* an exception vector */
 	    0x41 | (1ull << 49) /* an APIC ID above 255 */,
+	    0x41 | (1ull << 55) /* the top bit of the extended ID */,
 	};
 	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		m.on = true;
@@ -88,6 +94,12 @@ static void test_build(void)
 	CHECK_EQ(entries_for(e, n, 10, &x), 2);
 	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_PIC_SLAVE);
 	CHECK_EQ(x->u.irqchip.pin, 2);
+	CHECK_EQ(entries_for(e, n, 7, &x), 2);
+	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_PIC_MASTER);
+	CHECK_EQ(x->u.irqchip.pin, 7);
+	CHECK_EQ(entries_for(e, n, 8, &x), 2);
+	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_PIC_SLAVE);
+	CHECK_EQ(x->u.irqchip.pin, 0);
 	CHECK_EQ(entries_for(e, n, 20, &x), 1);
 	CHECK_EQ(x->type, KVM_IRQ_ROUTING_IRQCHIP);
 	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_IOAPIC);

@@ -122,11 +122,20 @@ static void test_pio(void)
 	memset(data, 0xee, 4);
 	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 0);
 	CHECK(data[0] == 0x42 && data[1] == 0 && data[2] == 0 && data[3] == 0);
+	/* Charged to the range that took it, the second one. */
+	CHECK_EQ(r.vcpu.counts.io[IO_SPACE_PIO][1][IO_DIR_READ], 1);
+	CHECK_EQ(r.vcpu.counts.io[IO_SPACE_PIO][0][IO_DIR_READ], 3);
+
+	/* Data that ends exactly at the end of kvm_run is fine. */
+	set_pio(r.run, 0x3f8, KVM_EXIT_IO_OUT, 4, 2);
+	r.run->io.data_offset = RUN_SIZE - 8;
+	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 0);
+	CHECK_EQ(p.calls, 6);
 
 	/* An access straddling the end of a range belongs to nobody. */
 	set_pio(r.run, 0x3fe, KVM_EXIT_IO_OUT, 4, 1);
 	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 0);
-	CHECK_EQ(p.calls, 4);
+	CHECK_EQ(p.calls, 6);
 	CHECK_EQ(r.vcpu.counts.io_unclaimed[IO_SPACE_PIO][IO_DIR_WRITE], 1);
 	CHECK_EQ(vm_end_reason(&r.vm), VM_RUNNING);
 	rig_fini(&r);
@@ -148,8 +157,23 @@ static void test_malformed(void)
 	rig_fini(&r);
 
 	rig_init(&r);
-	r.run->exit_reason = KVM_EXIT_MMIO;
-	r.run->mmio.len = 9;
+	set_pio(r.run, 0x3f8, KVM_EXIT_IO_OUT, 1, 0); /* a string I/O of nothing */
+	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 1);
+	CHECK_EQ(vm_end_reason(&r.vm), VM_END_ERROR);
+	rig_fini(&r);
+
+	static const uint32_t bad_mmio_len[] = {0, 9};
+	for (unsigned i = 0; i < 2; i++) {
+		rig_init(&r);
+		r.run->exit_reason = KVM_EXIT_MMIO;
+		r.run->mmio.len = bad_mmio_len[i];
+		CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 1);
+		CHECK_EQ(vm_end_reason(&r.vm), VM_END_ERROR);
+		rig_fini(&r);
+	}
+
+	rig_init(&r);
+	r.run->exit_reason = KVM_EXIT_SYSTEM_EVENT + 1; /* just past the last handled reason */
 	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 1);
 	CHECK_EQ(vm_end_reason(&r.vm), VM_END_ERROR);
 	rig_fini(&r);
@@ -178,6 +202,10 @@ static void test_mmio(void)
 	CHECK_EQ(p.last_offset, 0x10);
 	CHECK_EQ(r.run->mmio.data[3], 0x5a);
 	CHECK_EQ(r.vcpu.counts.io[IO_SPACE_MMIO][0][IO_DIR_READ], 1);
+	r.run->mmio.len = 8; /* a 64-bit access, the widest */
+	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 0);
+	CHECK_EQ(p.calls, 2);
+	CHECK_EQ(p.last_len, 8);
 	r.run->mmio.phys_addr = DEVICE_MMIO_BASE + 0x2000;
 	CHECK_EQ(vcpu_dispatch_exit(&r.vcpu), 0);
 	CHECK_EQ(r.run->mmio.data[0], 0xff);
@@ -223,6 +251,9 @@ static void test_io_table(void)
 	CHECK_EQ(io_register(&bus, IO_SPACE_PIO, 0x10f, 1, probe_io, &p, "b"), -EEXIST);
 	CHECK_EQ(io_register(&bus, IO_SPACE_PIO, 0xf8, 0x10, probe_io, &p, "c"), -EEXIST);
 	CHECK_EQ(io_register(&bus, IO_SPACE_PIO, 0x110, 1, probe_io, &p, "d"), 0);
+	CHECK_EQ(io_register(&bus, IO_SPACE_PIO, 0xf0, 0x10, probe_io, &p, "below"), 0);
+	CHECK_EQ(io_register(&bus, IO_SPACE_PIO, 0xfff0, 0x10, probe_io, &p, "top"), 0);
+	CHECK(io_find(&bus, IO_SPACE_COUNT, 0x100, 1) == NULL);
 	CHECK_EQ(io_register(&bus, IO_SPACE_PIO, 0x200, 0, probe_io, &p, "e"), -EINVAL);
 	CHECK_EQ(io_register(&bus, IO_SPACE_PIO, 0xfff0, 0x20, probe_io, &p, "f"), -EINVAL);
 	CHECK_EQ(io_register(&bus, IO_SPACE_MMIO, ~0ULL - 4, 0x10, probe_io, &p, "g"), -EINVAL);
