@@ -88,18 +88,18 @@ static void test_build(void)
 
 	/* KVM's own default: 16 GSIs with a PIC pin and an IOAPIC pin, 8 more IOAPIC only. */
 	CHECK_EQ(n, 40);
-	CHECK_EQ(entries_for(e, n, 3, &x), 2);
-	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_PIC_MASTER);
-	CHECK_EQ(x->u.irqchip.pin, 3);
-	CHECK_EQ(entries_for(e, n, 10, &x), 2);
-	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_PIC_SLAVE);
-	CHECK_EQ(x->u.irqchip.pin, 2);
-	CHECK_EQ(entries_for(e, n, 7, &x), 2);
-	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_PIC_MASTER);
-	CHECK_EQ(x->u.irqchip.pin, 7);
-	CHECK_EQ(entries_for(e, n, 8, &x), 2);
-	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_PIC_SLAVE);
-	CHECK_EQ(x->u.irqchip.pin, 0);
+	/* Pins of both PICs, at the edge between them (7, 8) and inside. */
+	static const struct {
+		unsigned gsi, chip, pin;
+	} pic[] = {{3, KVM_IRQCHIP_PIC_MASTER, 3},
+		   {7, KVM_IRQCHIP_PIC_MASTER, 7},
+		   {8, KVM_IRQCHIP_PIC_SLAVE, 0},
+		   {10, KVM_IRQCHIP_PIC_SLAVE, 2}};
+	for (size_t i = 0; i < sizeof(pic) / sizeof(pic[0]); i++) {
+		CHECK_EQ(entries_for(e, n, pic[i].gsi, &x), 2);
+		CHECK_EQ(x->u.irqchip.irqchip, pic[i].chip);
+		CHECK_EQ(x->u.irqchip.pin, pic[i].pin);
+	}
 	CHECK_EQ(entries_for(e, n, 20, &x), 1);
 	CHECK_EQ(x->type, KVM_IRQ_ROUTING_IRQCHIP);
 	CHECK_EQ(x->u.irqchip.irqchip, KVM_IRQCHIP_IOAPIC);
