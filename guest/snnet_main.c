@@ -72,9 +72,8 @@ static int snnet_reset_device(struct snnet_priv *p)
 	/*
 	 * Status 0 is visible before we read the device's: pairs with the
 	 * device's re-read of our status after it says RUNNING (handshake() in
-	 * the VMM's devices/net_datapath.c), so a start that
-	 * timed out can never see 0 here, free its buffers, and have the device
-	 * go on running on them.
+	 * the VMM's devices/net_datapath.c), so a start that timed out can never
+	 * see 0 here, free its buffers, and have the device go on running on them.
 	 */
 	virt_mb();
 	snnet_doorbell(p, SNNET_DOORBELL_TX);
