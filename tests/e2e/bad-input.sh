@@ -155,6 +155,9 @@ expect_reject "--stats-json in a missing directory" --stats-json "$tmp/no-such-d
 long_json="$tmp/$(head -c 250 /dev/zero | tr '\0' j).json"
 say="no-such-kernel" expect_reject "--stats-json a new file with a 255-byte name" \
 	--stats-json "$long_json" "$tmp/no-such-kernel"
+# One byte more is a name no file can have: refused at start, not when the report is written.
+say="File name too long" expect_reject "--stats-json a name of 256 bytes" \
+	--stats-json "${long_json}j" --initrd "$initrd" "$k"
 # A FIFO whose reader comes within the 2 s it is given is taken: the line is about the kernel.
 mkfifo "$tmp/fifo2"
 (sleep 0.3 && timeout 5 cat "$tmp/fifo2" >/dev/null) &
