@@ -249,10 +249,10 @@ static int bad_option(const char *arg)
 static const char *find_default_initrd(char *buf, size_t size)
 {
 	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe));
 	char *slash;
 
-	if (n <= 0)
+	if (n <= 0 || n >= (ssize_t)sizeof(exe)) /* none, or cut short */
 		return NULL;
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
@@ -518,6 +518,12 @@ static int load_guest(struct vm *vm, const struct options *o, struct boot_regs *
 		bad_input("%s", err);
 		goto out;
 	}
+	/* Said once the kernel is known good: a refusal stays one line. */
+	if (!o->vm.initrd_path && !o->no_initrd)
+		fprintf(stderr,
+			"snvmm: no initramfs beside this binary (%s); booting the kernel with "
+			"none (--initrd FILE gives one, --no-initrd says none is meant)\n",
+			o->default_initrd[0] ? o->default_initrd : DEFAULT_INITRD);
 	status = 0;
 out:
 	free(kernel);
