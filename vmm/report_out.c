@@ -193,13 +193,14 @@ int json_out_open(struct json_out *j, const char *path)
 {
 	struct stat st;
 	bool exists = stat(path, &st) == 0;
+	int stat_err = exists ? 0 : errno;
 	char *tmp;
 	FILE *f;
 
 	*j = (struct json_out){.path = path, .fd = -1};
 	/* A name that cannot exist (too long, a file as a directory): no new file could take it. */
-	if (!exists && errno != ENOENT)
-		return -errno;
+	if (!exists && stat_err != ENOENT)
+		return -stat_err;
 	if (exists && S_ISREG(st.st_mode) && (j->resolved = realpath(path, NULL)))
 		j->path = j->resolved;
 	if (!exists || S_ISREG(st.st_mode)) {
