@@ -54,6 +54,9 @@ static void test_layout(void)
 	CHECK_EQ(back.max_len, MAXLEN);
 	CHECK_EQ(back.num_queues, 2);
 	CHECK_EQ(snring_region_parse(r.region, r.size - 1, &back), -ENOSPC);
+	/* A header shorter than its own size, or not on a cache line, is no region. */
+	CHECK_EQ(snring_region_parse(r.region, SNRING_HDR_SIZE - 1, &back), -EINVAL);
+	CHECK_EQ(snring_region_parse(p + 8, r.size - 8, &back), -EINVAL);
 	/* Queue 1 starts right after queue 0. */
 	CHECK_EQ((uint8_t *)rig_q(&r) - p, 64 + 128 + 24 * QSIZE);
 	p[4] = 2; /* version */
@@ -185,6 +188,11 @@ static void test_want_irq_after(void)
 	CHECK_EQ(snring_dev_complete(&r.dev, 2, 1, 0), 0);
 	CHECK(snring_dev_flush(&r.dev));		   /* the third */
 	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 3), 3); /* already there: reclaim */
+	/* Asked again before reclaiming: what it already saw answers, with no request made. */
+	rig_q(&r)->drv.irq_at = htole32(0xdead);
+	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 3), 3);
+	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 1), 3);
+	CHECK_EQ(le32toh(rig_q(&r)->drv.irq_at), 0xdead);
 	CHECK_EQ(snring_drv_reclaim_batch(&r.drv, d, QSIZE), 3);
 	/* Asking for more than is in flight (5) waits for the last one only. */
 	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 100), 0);
@@ -198,6 +206,38 @@ static void test_want_irq_after(void)
 	/* A device whose used index runs ahead is caught here too. */
 	rig_q(&r)->dev.used = htole32(100);
 	CHECK_EQ(snring_drv_want_irq_after(&r.drv, 2), -EPROTO);
+	rig_teardown(&r);
+}
+
+/*
+ * snring_drv_post_batch(): posts until the ring is full and says how many; a
+ * bad descriptor ends the batch, refused with -EINVAL only when it comes first.
+ */
+static void test_post_batch(void)
+{
+	struct rig r;
+	struct snring_buf b[QSIZE + 4], got[QSIZE];
+
+	rig_setup(&r, false);
+	for (uint16_t i = 0; i < QSIZE + 4; i++)
+		b[i] = (struct snring_buf){.addr = WBASE + i * 64u, .len = 64, .id = i % QSIZE};
+	CHECK_EQ(snring_drv_post_batch(&r.drv, b, 5), 5);
+	CHECK_EQ(snring_drv_post_batch(&r.drv, b + 5, QSIZE), QSIZE - 5); /* the ring is full */
+	CHECK_EQ(snring_drv_post_batch(&r.drv, b, 1), 0);
+	snring_drv_flush(&r.drv);
+	CHECK_EQ(snring_dev_dequeue_batch(&r.dev, got, QSIZE), QSIZE);
+	CHECK_EQ(got[0].id, 0);
+	CHECK_EQ(got[QSIZE - 1].id, QSIZE - 1);
+	CHECK_EQ(got[QSIZE - 1].addr, WBASE + (QSIZE - 1) * 64u);
+	rig_teardown(&r);
+
+	rig_setup(&r, false);
+	b[2].len = 0;
+	CHECK_EQ(snring_drv_post_batch(&r.drv, b, 4), 2); /* the two before the bad one */
+	CHECK_EQ(snring_drv_inflight(&r.drv), 2);
+	CHECK_EQ(snring_drv_post_batch(&r.drv, b + 2, 2), -EINVAL);
+	CHECK_EQ(snring_drv_inflight(&r.drv), 2);
+	CHECK_EQ(snring_drv_post_batch(&r.drv, b, 0), 0);
 	rig_teardown(&r);
 }
 
@@ -409,6 +449,7 @@ int main(void)
 	test_layout();
 	test_roundtrip();
 	test_want_irq_after();
+	test_post_batch();
 	test_need_event();
 	test_bad_descriptors();
 	test_batch_bad_id();

@@ -101,6 +101,42 @@ static void test_registers(void)
 	vm_destroy(&f.vm);
 }
 
+/*
+ * What the 8250 driver reads back: LCR as written (its probe writes and reads
+ * it), MSR with CTS, DSR and DCD up outside loopback (the line is always
+ * there), each modem output wired to its input in loopback, and LSR and MSR
+ * read-only.
+ */
+static void test_line_and_modem(void)
+{
+	struct fixture f;
+
+	fixture_init(&f);
+	outb(&f, LCR, 0x1b); /* 8 bits, 2 stop bits, even parity */
+	CHECK_EQ(inb(&f, LCR), 0x1b);
+	outb(&f, LCR, 0x03);
+	CHECK_EQ(inb(&f, LCR), 0x03);
+	CHECK_EQ(inb(&f, MSR), 0xb0); /* DCD, DSR, CTS; no deltas, no RI */
+	outb(&f, MSR, 0x0f);
+	CHECK_EQ(inb(&f, MSR), 0xb0);
+	outb(&f, LSR, 0x01);	      /* no DR from a write */
+	CHECK_EQ(inb(&f, LSR), 0x60); /* THRE and TEMT only */
+	/* Loopback: DTR -> DSR, RTS -> CTS, OUT1 -> RI, OUT2 -> DCD, one at a time. */
+	outb(&f, MCR, LOOP);
+	CHECK_EQ(inb(&f, MSR) & 0xf0, 0x00);
+	outb(&f, MCR, LOOP | 0x01);
+	CHECK_EQ(inb(&f, MSR) & 0xf0, 0x20);
+	outb(&f, MCR, LOOP | 0x02);
+	CHECK_EQ(inb(&f, MSR) & 0xf0, 0x10);
+	outb(&f, MCR, LOOP | 0x04);
+	CHECK_EQ(inb(&f, MSR) & 0xf0, 0x40);
+	outb(&f, MCR, LOOP | 0x08);
+	CHECK_EQ(inb(&f, MSR) & 0xf0, 0x80);
+	outb(&f, MCR, 0);
+	CHECK_EQ(inb(&f, MSR), 0xb0);
+	vm_destroy(&f.vm);
+}
+
 static void test_fifo(void)
 {
 	struct fixture f;
@@ -163,6 +199,7 @@ static void test_interrupts(void)
 int main(void)
 {
 	test_registers();
+	test_line_and_modem();
 	test_fifo();
 	test_interrupts();
 	return check_summary("test_serial");

@@ -232,6 +232,17 @@ static void test_endings(void)
 	expect_end(KVM_EXIT_SYSTEM_EVENT, KVM_SYSTEM_EVENT_RESET, VM_END_REBOOT);
 	expect_end(KVM_EXIT_SYSTEM_EVENT, KVM_SYSTEM_EVENT_SHUTDOWN, VM_END_POWEROFF);
 	expect_end(KVM_EXIT_SYSTEM_EVENT, KVM_SYSTEM_EVENT_CRASH, VM_END_PANIC);
+	/* A system event we do not know ends the VM as a VMM error, not as any guest ending. */
+	expect_end(KVM_EXIT_SYSTEM_EVENT, 0x7f, VM_END_ERROR);
+
+	/* A HLT that reaches us (no in-kernel LAPIC would send it) just runs the vCPU again. */
+	struct rig h;
+	rig_init(&h);
+	h.run->exit_reason = KVM_EXIT_HLT;
+	CHECK_EQ(vcpu_dispatch_exit(&h.vcpu), 0);
+	CHECK_EQ(vm_end_reason(&h.vm), VM_RUNNING);
+	CHECK_EQ(h.vcpu.counts.exits[KVM_EXIT_HLT], 1);
+	rig_fini(&h);
 
 	/* The first reason wins: a later one cannot rewrite how the guest ended. */
 	struct rig r;
