@@ -8,7 +8,7 @@
  * expect-output: power writes ignored ok
  * expect-json: io.pio.acpi-sleep-ctl.writes=3 io.pio.acpi-sleep-ctl.reads=1
  * expect-json: io.pio.acpi-sleep-sts.writes=1 io.pio.acpi-sleep-sts.reads=1
- * expect-json: io.pio.acpi-reset.writes=2 io.pio.acpi-reset.reads=1
+ * expect-json: io.pio.acpi-reset.writes=1 io.pio.acpi-reset.reads=1
  * expect-json: io.pio.pvpanic.writes=1 vm.end=poweroff
  */
 #include "guest.inc"
