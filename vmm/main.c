@@ -518,8 +518,12 @@ static int load_guest(struct vm *vm, const struct options *o, struct boot_regs *
 		bad_input("%s", err);
 		goto out;
 	}
-	/* Said once the kernel is known good: a refusal stays one line. */
-	if (!o->vm.initrd_path && !o->no_initrd)
+	/*
+	 * Said once the kernel is known good: a refusal stays one line. A KVM-PVM
+	 * host refuses the kernel next (main()): no kernel boots there, with or
+	 * without an initramfs.
+	 */
+	if (!o->vm.initrd_path && !o->no_initrd && !o->vm.pvm_host)
 		fprintf(stderr,
 			"snvmm: no initramfs beside this binary (%s); booting the kernel with "
 			"none (--initrd FILE gives one, --no-initrd says none is meant)\n",

@@ -134,6 +134,11 @@ say="does not fit in guest RAM" expect_reject "--raw one byte larger than the RA
 if [ -e /sys/module/kvm_pvm ]; then
 	kvm_named=1 say="is KVM-PVM" expect_reject "a good kernel on this KVM-PVM host" \
 		--initrd "$initrd" "$k"
+	# Nor does it say first that it boots the kernel without an initramfs: it boots none.
+	mkdir -p "$tmp/alone"
+	cp snvmm "$tmp/alone/snvmm"
+	bin="$tmp/alone/snvmm" kvm_named=1 say="is KVM-PVM" \
+		expect_reject "no initramfs beside the binary, on this KVM-PVM host" "$k"
 fi
 say="unexpected argument" expect_reject "an argument after KERNEL" --initrd "$initrd" "$k" "$k"
 say="takes no KERNEL" expect_reject "--raw with a KERNEL" --raw "$tmp/random" "$k"
