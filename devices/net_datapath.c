@@ -13,8 +13,7 @@
  * RX: while the tap is readable, read each frame straight into the next
  * posted buffer. With no buffer posted the frame stays in the tap and
  * epoll stops watching the tap for input (EPOLLIN dropped) until the guest
- * posts more (its RX kick; while busy-polling, the worker sees the post
- * itself and asks for no kick).
+ * posts more (its RX kick).
  *
  * Interrupts: an eventfd write as soon as a flush finds the guest asked for
  * one (irq_at), not at the end of the round. A guest that asked to hear when
@@ -166,7 +165,7 @@ static void device_reset(struct net_dp *dp)
 	dp->running = false;
 	counter_add(&dp->c.tx_discarded, dp->tx_npend - dp->tx_ipend);
 	dp->tx_npend = dp->tx_ipend = 0;
-	dp->tx_unarmed = dp->rx_unarmed = false; /* fresh rings start armed */
+	dp->tx_unarmed = false; /* fresh rings start armed */
 	dp->poll_until_ns = 0;
 	snring_region_init(dp->region, dp->region_size, &dp->rcfg);
 	set_device_status(dp, 0);
@@ -446,23 +445,9 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 
 	while (delivered + too_big < SNNET_QUEUE_SIZE && !snring_dev_broken(q) && !dp->tap_gone) {
 		n = snring_dev_peek(q, &b);
-		if (n == -EAGAIN && dp->p.poll_us && (dp->polling || round_opens_window(dp))) {
-			/*
-			 * Busy-polling, or about to: the next rounds look at avail
-			 * themselves, so the guest's refill needs no kick, as
-			 * TX's does not. The window's last round asks for one.
-			 */
-			if (delivered == 0 && tap_in) {
-				counter_inc(&dp->c.rx_no_buffer);
-				dp->rx_wait_buf = true;
-			}
-			dp->rx_unarmed = true;
-			break;
-		}
 		if (n == -EAGAIN) {
 			/* No buffer: ask for a kick at the next post, then look once more. */
 			n = snring_dev_want_kick(q);
-			dp->rx_unarmed = false;
 			if (n > 0)
 				continue;
 			if (n == 0 && delivered == 0 && tap_in) {
@@ -480,8 +465,7 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 		if (n == -EPROTO || n == -EIO)
 			break;
 		if (n < 0)
-			continue;	 /* a bad descriptor, completed with an error by the ring */
-		dp->rx_wait_buf = false; /* a buffer came, kicked or (polling) seen */
+			continue; /* a bad descriptor, completed with an error by the ring */
 		n = buf_iov(dp, q, &b, /*peeked=*/true, &total);
 		if (n < 0)
 			continue;
@@ -643,27 +627,18 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 		t = now_ns();
 		dp->round_work0 = window_work(dp);
 	}
-	/* A broken queue is never armed again: nothing to wait for there. */
+	/* A broken TX queue is never armed again: nothing to wait for there. */
 	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_TX]))
 		dp->tx_unarmed = false;
-	if (!dp->running || snring_dev_broken(&dp->q[SNRING_QUEUE_RX]) || dp->tap_gone)
-		dp->rx_unarmed = false; /* (with the tap gone, nothing waits for a buffer) */
 	dp->polling = dp->running && t < dp->poll_until_ns;
-	/*
-	 * Unarmed TX is looked at without sleeping, unless it waits for the tap
-	 * (EPOLLOUT); so is unarmed RX, once the window is over, to arm it.
-	 */
-	n = wait_events(dp, ev, 4,
-			more || (dp->tx_unarmed && !dp->polling && !dp->tx_blocked) ||
-			    (dp->rx_unarmed && !dp->polling),
-			t, timeout_ms);
+	/* Unarmed TX is looked at without sleeping, unless it waits for the tap (EPOLLOUT). */
+	n = wait_events(dp, ev, 4, more || (dp->tx_unarmed && !dp->polling && !dp->tx_blocked), t,
+			timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	dp->more = false;
 	if (dp->polling || dp->tx_unarmed)
 		tx = true; /* not armed, so no kick would tell us */
-	if (dp->rx_unarmed)
-		rx = true;
 	for (int i = 0; i < n; i++) {
 		switch (ev[i].data.u64) {
 		case TAG_STOP:
@@ -708,7 +683,7 @@ int net_dp_poll(struct net_dp *dp, int timeout_ms)
 			snring_dev_quiet(&dp->q[SNRING_QUEUE_TX]);
 		if (tx || dp->tx_npend)
 			tx_process(dp);
-		if (rx && (!dp->rx_wait_buf || dp->rx_unarmed))
+		if (rx && !dp->rx_wait_buf)
 			rx_process(dp, tap_in);
 		if (quiet)
 			tx_process(dp); /* takes what came meanwhile; re-arms when empty */

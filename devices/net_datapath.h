@@ -72,7 +72,6 @@ struct net_dp {
 			     to fail after the tap went): next round without sleeping */
 	bool polling;	  /* inside a poll or defer window: TX is watched, not armed */
 	bool tx_unarmed;  /* TX went idle while polling: arm it before sleeping */
-	bool rx_unarmed;  /* out of RX buffers while busy-polling: avail watched, kick not asked */
 	uint64_t poll_until_ns;
 	uint64_t round_work0;	/* window_work when this round began */
 	bool broken_counted[2]; /* counted in broken, since the last start */

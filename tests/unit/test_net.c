@@ -886,127 +886,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* Checks that the guest got frame seed whole, in buffer id. */
-static void rx_check_one(struct fake_guest *g, uint16_t id, unsigned seed)
-{
-	uint8_t f[60 + 12];
-	struct snring_done d;
-
-	make_frame(f, sizeof(f), seed);
-	CHECK_EQ(reclaim_all(g, 1, &d, 1), 1);
-	CHECK_EQ(d.id, id);
-	CHECK_EQ(d.len, sizeof(f));
-	CHECK(memcmp(fg_ptr(g, buf_gpa(id), sizeof(f)), f, sizeof(f)) == 0);
-}
-
-/*
- * Busy-polling and out of RX buffers: the worker watches the RX ring itself
- * instead of asking for a kick, so the guest's refill in the window needs
- * none; once the window passes, one round asks for the kick again. Without
- * polling, the same refill kicks.
- */
-static void test_busy_poll_rx(void)
-{
-	struct fake_guest g;
-	uint8_t f[60 + 12];
-	const uint64_t kicks0 = window_start(&g, 10 * 1000 * 1000, 0); /* longer than the test */
-
-	/* One buffer, kicked (a fresh ring is armed), and a frame into it opens the window. */
-	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
-	flush_kick(&g, 1);
-	make_frame(f, sizeof(f), 1);
-	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	rx_check_one(&g, 1, 1);
-	CHECK_EQ(g.dp.c.kicks - kicks0, 1);
-	CHECK(g.dp.rx_unarmed); /* out of buffers in a window just opened */
-	CHECK(!g.dp.rx_wait_buf);
-
-	/* A frame with no buffer: counted once, the tap ignored, as without polling. */
-	make_frame(f, sizeof(f), 2);
-	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
-	CHECK_EQ(g.dp.c.rx_no_buffer, 1);
-	CHECK(g.dp.rx_wait_buf);
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
-	CHECK_EQ(g.dp.c.rx_no_buffer, 1);
-
-	/* The refill asks for no kick, and the next polling round delivers into it. */
-	CHECK_EQ(post(&g, 1, buf_gpa(2), 2048, 2, SNRING_DESC_F_WRITE), 0);
-	CHECK(!snring_drv_flush(&g.q[1]));
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
-	rx_check_one(&g, 2, 2);
-	CHECK_EQ(g.dp.c.rx_packets, 2);
-	CHECK_EQ(g.dp.c.kicks - kicks0, 1);
-	CHECK(!g.dp.rx_wait_buf);
-
-	/*
-	 * The window passes: a round that does not sleep asks for the RX kick,
-	 * even with TX, which has no kick to arm, broken (a guest's TX errors
-	 * must not stall its RX).
-	 */
-	g.dp.q[SNRING_QUEUE_TX].error_limit = 1;
-	post_raw(&g, 0, 0xd0000000ULL, 100, 5, 0); /* the hole */
-	(void)snring_drv_flush(&g.q[0]);
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
-	CHECK(snring_dev_broken(&g.dp.q[SNRING_QUEUE_TX]));
-	CHECK(g.dp.rx_unarmed);
-	g.dp.poll_until_ns = 0;
-	const uint64_t t0 = mono_ns();
-	CHECK_EQ(net_dp_poll(&g.dp, 5000), 0);
-	CHECK(mono_ns() - t0 < 2000000000ull); /* did not sleep first */
-	CHECK(!g.dp.rx_unarmed);
-	CHECK_EQ(post(&g, 1, buf_gpa(3), 2048, 3, SNRING_DESC_F_WRITE), 0);
-	CHECK(snring_drv_flush(&g.q[1]));
-	CHECK_EQ(g.dp.c.protocol_errors, 1); /* TX's, alone */
-	fg_destroy(&g);
-
-	/* Not polling: the same out-of-buffers round asks for the kick at once. */
-	window_start(&g, 0, 0);
-	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
-	flush_kick(&g, 1);
-	make_frame(f, sizeof(f), 1);
-	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	rx_check_one(&g, 1, 1);
-	CHECK(!g.dp.rx_unarmed);
-	CHECK_EQ(post(&g, 1, buf_gpa(2), 2048, 2, SNRING_DESC_F_WRITE), 0);
-	CHECK(snring_drv_flush(&g.q[1]));
-	fg_destroy(&g);
-}
-
-/*
- * An RX queue that breaks while the worker watches it for buffers has nothing
- * more to wait for: the worker stops watching and sleeps, not spins.
- */
-static void test_busy_poll_rx_broken(void)
-{
-	struct fake_guest g;
-	uint8_t f[60 + 12];
-	uint64_t t0;
-
-	window_start(&g, 10 * 1000 * 1000, 0);
-	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
-	flush_kick(&g, 1);
-	make_frame(f, sizeof(f), 1);
-	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	rx_check_one(&g, 1, 1);
-	CHECK(g.dp.rx_unarmed);
-	g.dp.q[SNRING_QUEUE_RX].error_limit = 1;
-	post_raw(&g, 1, 0xd0000000ULL, 2048, 2, SNRING_DESC_F_WRITE); /* the hole */
-	(void)snring_drv_flush(&g.q[1]);
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
-	CHECK(snring_dev_broken(&g.dp.q[SNRING_QUEUE_RX]));
-	g.dp.poll_until_ns = 0;
-	CHECK_EQ(net_dp_poll(&g.dp, 0), 0); /* arms TX, which is still served */
-	CHECK(!g.dp.rx_unarmed);
-	t0 = mono_ns();
-	CHECK_EQ(net_dp_poll(&g.dp, 300), 0);
-	CHECK(mono_ns() - t0 >= 250 * 1000000ull); /* slept: nothing to do */
-	fg_destroy(&g);
-}
-
 /*
  * Deferring: after a round that moved a frame the worker leaves the TX kick
  * unarmed and sleeps out the window (the tap still wakes it); a frame posted
@@ -1194,8 +1073,6 @@ int main(void)
 	test_tx();
 	test_tx_backpressure();
 	test_busy_poll();
-	test_busy_poll_rx();
-	test_busy_poll_rx_broken();
 	test_defer();
 	test_defer_min();
 	test_defer_blocked();
