@@ -518,16 +518,6 @@ static int load_guest(struct vm *vm, const struct options *o, struct boot_regs *
 		bad_input("%s", err);
 		goto out;
 	}
-	/*
-	 * Said once the kernel is known good: a refusal stays one line. A KVM-PVM
-	 * host refuses the kernel next (main()): no kernel boots there, with or
-	 * without an initramfs.
-	 */
-	if (!o->vm.initrd_path && !o->no_initrd && !o->vm.pvm_host)
-		fprintf(stderr,
-			"snvmm: no initramfs beside this binary (%s); booting the kernel with "
-			"none (--initrd FILE gives one, --no-initrd says none is meant)\n",
-			o->default_initrd[0] ? o->default_initrd : DEFAULT_INITRD);
 	status = 0;
 out:
 	free(kernel);
@@ -719,6 +709,12 @@ int main(int argc, char **argv)
 		    bad_input("this host's /dev/kvm is KVM-PVM (no VMX/SVM), which cannot boot "
 			      "a stock kernel; run 'make run' to boot it in the nested rig");
 	}
+	/* Said only for a kernel about to boot, so that a refusal stays one line. */
+	if (status == 0 && !o.raw_path && !o.vm.initrd_path && !o.no_initrd)
+		fprintf(stderr,
+			"snvmm: no initramfs beside this binary (%s); booting the kernel with "
+			"none (--initrd FILE gives one, --no-initrd says none is meant)\n",
+			o.default_initrd[0] ? o.default_initrd : DEFAULT_INITRD);
 	if (status == 0)
 		status = run_vm(&vm, &o, &regs);
 	vcpus_destroy(&vm);
