@@ -800,9 +800,11 @@ struct snring_seg {
  * between check and use) and checked: flags exactly the queue's direction
  * (no nested tables), 0 < len, xlate succeeds, the sum within max_len.
  * Returns the number of segments with *total their length; on a bad table
- * (-EINVAL flags, -EMSGSIZE length or too many entries for max, -EFAULT
- * address) the error is counted like any other and the caller completes the
- * descriptor with SNRING_USED_F_ERROR (after dequeuing it, if it peeked).
+ * (-EINVAL flags, -EMSGSIZE length, -EFAULT address) the error is counted
+ * like any other and the caller completes the descriptor with
+ * SNRING_USED_F_ERROR (after dequeuing it, if it peeked). -ENOBUFS: segs has
+ * fewer than max_indirect (or one) entries, a caller's mistake that is not
+ * counted against the guest, whose table passed fetch; complete it the same.
  */
 static inline int snring_dev_segments(struct snring_dev *q, const struct snring_buf *b,
 				      struct snring_seg *segs, uint32_t max, uint32_t *total)
@@ -815,7 +817,7 @@ static inline int snring_dev_segments(struct snring_dev *q, const struct snring_
 		return -EIO;
 	if (!(b->flags & SNRING_DESC_F_INDIRECT)) {
 		if (max < 1)
-			return snring__dev_error(q, -EMSGSIZE);
+			return -ENOBUFS;
 		segs[0].ptr = b->ptr;
 		segs[0].len = b->len;
 		*total = b->len;
@@ -823,7 +825,7 @@ static inline int snring_dev_segments(struct snring_dev *q, const struct snring_
 	}
 	n = b->len / sizeof(struct snring_desc);
 	if (n > max)
-		return snring__dev_error(q, -EMSGSIZE);
+		return -ENOBUFS;
 	for (i = 0; i < n && !err; i++) {
 		uint64_t addr = snring_le64_to_cpu(snring_read_once(&t[i].addr));
 		uint32_t len = snring_le32_to_cpu(snring_read_once(&t[i].len));
@@ -883,8 +885,10 @@ static inline void snring_dev_quiet(struct snring_dev *q)
 /*
  * Asks for a kick at the next post without re-reading avail: for a caller that
  * has just read a bad avail (counted already), which it re-reads in its next
- * round, since re-reading now would count the same error twice. The caller
- * must look at the queue again before it sleeps.
+ * round, since re-reading now would count the same error twice. Before it
+ * sleeps the caller must call snring_dev_want_kick: its sequentially
+ * consistent load is the other half of [B6], which the acquire load in a
+ * dequeue is not (C11 lets that load pass this store).
  */
 static inline void snring_dev_arm(struct snring_dev *q)
 {
