@@ -221,11 +221,15 @@ static void handshake(struct net_dp *dp)
 	 * rings. Sequentially consistent store and load, paired with the
 	 * driver's full fence between writing status 0 and reading ours
 	 * (snnet_reset_device(), guest/snnet_main.c): one of the two sees the
-	 * other's write.
+	 * other's write. If it gave up, stop without re-initialising the region:
+	 * nothing in it is ours yet, and a driver that read device_status 0
+	 * before our RUNNING may already be posting for its next start.
 	 */
 	snring_store_sc(&dp->cfg->device_status, snring_cpu_to_le32(SNNET_DEVICE_RUNNING));
-	if (snring_le32_to_cpu(snring_load_sc(&dp->cfg->status)) != SNNET_STATUS_DRIVER_OK)
-		device_reset(dp);
+	if (snring_le32_to_cpu(snring_load_sc(&dp->cfg->status)) != SNNET_STATUS_DRIVER_OK) {
+		dp->running = false;
+		set_device_status(dp, 0);
+	}
 }
 
 /* The window after work in which TX stays unarmed: busy-polled or slept through. */

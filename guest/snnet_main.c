@@ -60,8 +60,8 @@ static void snnet_set_status(struct snnet_priv *p, u32 status)
 
 /*
  * Reset handshake: status 0, a doorbell, then a bounded wait until the device
- * says it stopped and re-initialised the region. Only then may posted buffers
- * be freed. Sleeps: process context only.
+ * says it stopped (device_status 0; a running one re-initialises the region
+ * first). Only then may posted buffers be freed. Sleeps: process context only.
  */
 static int snnet_reset_device(struct snnet_priv *p)
 {
@@ -249,7 +249,10 @@ static int snnet_start_device(struct snnet_priv *p)
 	u32 st;
 	int err;
 
-	/* The region is fresh (device_status 0): indices start at 0 on both sides. */
+	/*
+	 * Indices start at 0 on both sides: each side's init zeroes its own in the
+	 * region, which is not fresh after a start the device refused.
+	 */
 	err = snring_drv_init(&p->tx, p->ring_region, &p->geo, SNRING_QUEUE_TX);
 	if (!err)
 		err = snring_drv_init(&p->rx, p->ring_region, &p->geo, SNRING_QUEUE_RX);
@@ -467,7 +470,7 @@ static int snnet_probe(struct platform_device *pdev)
 	p->cfg = region;
 
 	/*
-	 * Whatever the device says, it first gets a fresh region: one left running
+	 * Whatever the device says, reset it first: one left running
 	 * (module reload, kexec) may also have been told DRIVER_OK just before the
 	 * last kernel died, and not have answered yet. A reset costs one doorbell.
 	 */

@@ -15,32 +15,59 @@
  * memory slot), so the guest maps it write-back cacheable.
  *
  * Doorbells: a 32-bit write of any value to port base + SNNET_DOORBELL_TX
- * (or _RX) says "look at that queue". KVM turns the write into an eventfd
- * signal in the kernel (ioeventfd): the vCPU never exits to the VMM process.
+ * (or _RX) says "look at that queue"; reads and other widths do nothing. KVM
+ * turns the write into an eventfd signal in the kernel (ioeventfd): the vCPU
+ * never exits to the VMM process.
  *
  * Buffers: every packet buffer starts with a struct virtio_net_hdr_mrg_rxbuf
  * (SNNET_VNET_HDR_LEN bytes, little-endian, the format Linux's tap speaks with
- * IFF_VNET_HDR), then the Ethernet frame. num_buffers: the driver writes 1 on
- * TX; on RX the device leaves it as the buffer held (tun writes the first 10
- * bytes and skips it) and the driver ignores it. A buffer
- * is one descriptor, or an indirect table of segments (SNRING_DESC_F_INDIRECT)
- * for TX skbs with page fragments and for the large RX buffers that GSO needs.
+ * IFF_VNET_HDR), then the Ethernet frame; the device passes the header between
+ * ring and tap unchanged. TX: flags/csum_* only under SNNET_F_CSUM and gso_*
+ * only under SNNET_F_TSO4/6, else 0; num_buffers = 1. RX: NEEDS_CSUM comes
+ * only under GUEST_CSUM, GSO only under GUEST_TSO4/6; num_buffers is undefined
+ * (tun skips or zeroes it, by kernel version) and ignored.
+ * A buffer is one descriptor or, under SNNET_F_INDIRECT (both queues), an
+ * indirect table of at most SNNET_MAX_INDIRECT segments: SNNET_VNET_HDR_LEN +
+ * 14 to SNNET_MAX_BUF_LEN bytes in all (shorter is a protocol error). A used
+ * entry's len: TX, the buffer's length; RX, header + frame as written. An RX
+ * buffer takes every frame if it holds SNNET_VNET_HDR_LEN + 14 + 4 + mtu, or
+ * SNNET_MAX_BUF_LEN under GUEST_TSO4/6; a longer frame is dropped (rx_too_big)
+ * and the buffer it met stays posted, its bytes undefined, for the next frame.
+ * An error completion (SNRING_USED_F_ERROR, len 0) means the buffer was not
+ * used (TX: not sent): a bad descriptor or table or a too-short buffer (protocol
+ * errors), or the tap refused the frame (counted in drops). At its 16th
+ * protocol error a queue breaks: that descriptor and all later ones get no
+ * completion until the driver resets the device.
  *
  * Start and reset handshake:
- *   driver: writes status = 0, rings a doorbell and waits (bounded) for
- *           device_status == 0 (a fresh region; at once from a device that
- *           is stopped); reads config, checks magic/version;
+ *   driver start: a reset (below); reads config, checks magic, version,
+ *           size >= 64, vnet_hdr_len and that [ring_offset, +ring_size) lies in
+ *           the region, and snring_region_parse()s the ring there;
+ *           snring_drv_init()s both queues, which zeroes avail and irq_at (a
+ *           reset answered by a stopped device leaves the region as it was,
+ *           with whatever a start the device never took published; the
+ *           device's init zeroes its own used and kick_at the same way);
  *           writes guest_features (a subset of host_features), posts RX
- *           buffers, then status = SNNET_STATUS_DRIVER_OK and rings both doorbells.
- *   device: on any doorbell, reads status once; DRIVER_OK while stopped →
- *           reads guest_features once, rejects bits it did not offer, sets up
- *           the tap offloads and queues, device_status = SNNET_DEVICE_RUNNING,
- *           then (full fence) reads status again and resets at once if the
- *           driver gave up meanwhile (a start slower than the driver's wait);
- *           0 while running → drops in-flight work, re-initialises the ring
- *           region (indices back to 0), device_status = 0.
- *   driver reset: status = 0, full fence, doorbell, wait for device_status ==
- *           0; only then are posted buffers its own again.
+ *           buffers, then status = SNNET_STATUS_DRIVER_OK, rings both
+ *           doorbells and waits (bounded) for device_status ==
+ *           SNNET_DEVICE_RUNNING, resetting on timeout. A refused start shows
+ *           only as that timeout.
+ *   device: on any doorbell, reads status once (values other than 0 and
+ *           DRIVER_OK do nothing); DRIVER_OK while stopped → reads
+ *           guest_features once (later writes count from the next start),
+ *           refuses (stays stopped; counted in protocol_errors) bits it did not
+ *           offer, TSO4/6 without CSUM and GUEST_TSO4/6 without GUEST_CSUM;
+ *           else sets up the tap offloads and queues, device_status =
+ *           SNNET_DEVICE_RUNNING, then (full fence) reads status again and, if
+ *           the driver gave up meanwhile (a start slower than the driver's
+ *           wait), sets device_status = 0 without touching the region;
+ *           0 while running → drops in-flight work without completing it (TX
+ *           frames not yet written are not sent; frames waiting in the tap stay
+ *           there), re-initialises the ring region (indices back to 0),
+ *           device_status = 0.
+ *   driver reset: status = 0, full fence, a doorbell (either), wait (bounded)
+ *           for device_status == 0 (at once from a stopped device); only then
+ *           are posted buffers, completed or not, its own again.
  * Each field has exactly one writer (marked below). Device side: handshake()
  * and device_reset() in devices/net_datapath.c; driver side:
  * snnet_start_device() and snnet_reset_device() in guest/snnet_main.c.
@@ -63,7 +90,7 @@
 /* A buffer may hold a 64 KiB GSO frame plus its headers and vnet header. */
 #define SNNET_MAX_BUF_LEN (65536 + 256)
 
-/* Feature bits (host_features offers, guest_features accepts). */
+/* Feature bits (host_features offers, guest_features accepts, read at DRIVER_OK). */
 #define SNNET_F_CSUM	   (1u << 0) /* driver sends partially checksummed frames */
 #define SNNET_F_GUEST_CSUM (1u << 1) /* device may deliver frames with checksum not filled */
 #define SNNET_F_TSO4	   (1u << 2) /* driver sends TCPv4 GSO frames (needs CSUM) */

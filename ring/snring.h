@@ -327,7 +327,14 @@ static inline int snring_drv_init(struct snring_drv *q, void *region, const stru
 	q->size = c->queue_size;
 	q->mask = c->queue_size - 1;
 	q->max_len = c->max_len;
-	return 0; /* indices start at 0: a fresh region from snring_region_init() */
+	/*
+	 * Indices start at 0. Our line is ours alone to write, so zero it rather
+	 * than trust the region to be fresh: a start the device refused, or one
+	 * the driver gave up on, leaves what it published there.
+	 */
+	snring_write_once(&q->mine->avail, snring_cpu_to_le32(0));
+	snring_write_once(&q->mine->irq_at, snring_cpu_to_le32(0));
+	return 0;
 }
 
 /* Slots the driver may fill now; known locally, no shared read. */
@@ -596,7 +603,10 @@ static inline int snring_dev_init(struct snring_dev *q, void *region, size_t reg
 	q->max_indirect = c->max_indirect;
 	q->want_flags = device_writes ? SNRING_DESC_F_WRITE : 0;
 	q->error_limit = SNRING_ERROR_LIMIT;
-	return 0; /* indices start at 0: a fresh region from snring_region_init() */
+	/* Indices start at 0, our line zeroed as the driver's init zeroes its own. */
+	snring_write_once(&q->mine->used, snring_cpu_to_le32(0));
+	snring_write_once(&q->mine->kick_at, snring_cpu_to_le32(0));
+	return 0;
 }
 
 static inline bool snring_dev_broken(const struct snring_dev *q)

@@ -416,6 +416,97 @@ static void test_start_abandoned(void)
 }
 
 /*
+ * The same race, with a driver quick to start again: having read
+ * device_status 0 before the device said RUNNING, it posts for its next start
+ * while the device is still in the middle of this one. The device must stop
+ * without wiping the region, or those posts are lost.
+ */
+static int abandon_and_repost(void *ctx)
+{
+	struct fake_guest *g = ctx;
+	uint8_t *region = (uint8_t *)g->shared + le32toh(g->cfg->ring_offset);
+
+	CHECK_EQ(abandon_start(g), 1);
+	for (uint32_t i = 0; i < 2; i++)
+		CHECK_EQ(snring_drv_init(&g->q[i], region, &g->rcfg, i), 0);
+	CHECK_EQ(post(g, 1, buf_gpa(2), 2048, 2, SNRING_DESC_F_WRITE), 0);
+	(void)snring_drv_flush(&g->q[1]);
+	return 1;
+}
+
+static void test_start_abandoned_repost(void)
+{
+	struct fake_guest g;
+	uint8_t f[60 + 12];
+	struct snring_done d;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	g.dp.p.route_irq = abandon_and_repost;
+	g.dp.p.cb_ctx = &g;
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+	CHECK(!g.dp.running);
+	/* Its next start: DRIVER_OK over the buffer it posted meanwhile. */
+	__atomic_store_n(&g.cfg->status, htole32(SNNET_STATUS_DRIVER_OK), __ATOMIC_RELEASE);
+	fg_kick(&g, 0);
+	fg_kick(&g, 1);
+	make_frame(f, sizeof(f), 4);
+	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), SNNET_DEVICE_RUNNING);
+	CHECK_EQ(reclaim_all(&g, 1, &d, 1), 1);
+	CHECK_EQ(d.id, 2);
+	CHECK_EQ(d.len, sizeof(f));
+	CHECK(memcmp(fg_ptr(&g, buf_gpa(2), sizeof(f)), f, sizeof(f)) == 0);
+	CHECK_EQ(g.dp.c.protocol_errors, 0);
+	fg_destroy(&g);
+}
+
+/*
+ * A start the device refuses (features it never offered) answers the reset
+ * that follows at once, with the region as the driver left it. The driver's
+ * next start must not hand the device what the refused one had posted: a TX
+ * frame it has taken back is never sent, and RX gets the new buffer.
+ */
+static void test_refused_start_stale_posts(void)
+{
+	struct fake_guest g;
+	uint8_t f[60 + 12], got[128];
+	struct snring_done d;
+
+	CHECK_EQ(fg_init(&g, RAM, -1), 0);
+	CHECK_EQ(fg_start(&g, 1u << 31), 0);
+	make_frame(fg_ptr(&g, buf_gpa(0), 100), 100, 9);
+	CHECK_EQ(post(&g, 0, buf_gpa(0), 100, 0, 0), 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
+	flush_kick(&g, 0);
+	flush_kick(&g, 1);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK(!g.dp.running);
+	CHECK_EQ(g.dp.c.protocol_errors, 1);
+	__atomic_store_n(&g.cfg->status, 0, __ATOMIC_SEQ_CST);
+	fg_kick(&g, 0);
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), 0);
+
+	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(3), 2048, 3, SNRING_DESC_F_WRITE), 0);
+	flush_kick(&g, 1);
+	make_frame(f, sizeof(f), 5);
+	CHECK_EQ(send(g.tap[1], f, sizeof(f), 0), sizeof(f));
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
+	CHECK_EQ(fg_device_status(&g), SNNET_DEVICE_RUNNING);
+	CHECK_EQ(recv(g.tap[1], got, sizeof(got), MSG_DONTWAIT), -1);
+	CHECK_EQ(g.dp.c.tx_packets, 0);
+	CHECK_EQ(reclaim_all(&g, 1, &d, 1), 1);
+	CHECK_EQ(d.id, 3);
+	CHECK_EQ(d.len, sizeof(f));
+	CHECK_EQ(g.dp.c.protocol_errors, 1);
+	fg_destroy(&g);
+}
+
+/*
  * The interrupt's route is set at each start, and with route_each_irq (a guest
  * with several CPUs) again before each interrupt; irq_msi says what it is.
  */
@@ -1080,6 +1171,8 @@ int main(void)
 	test_quiet_bad_avail();
 	test_rx();
 	test_tx_quiet();
+	test_start_abandoned_repost();
+	test_refused_start_stale_posts();
 	test_route_irq();
 	test_start_abandoned();
 	test_hostile();
