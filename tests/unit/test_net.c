@@ -383,16 +383,22 @@ static int abandon_start(void *ctx)
 	return 1;
 }
 
+/* A fake guest whose start runs hook (as the driver) in the middle of the device's. */
+static void start_with_hook(struct fake_guest *g, int (*hook)(void *ctx))
+{
+	CHECK_EQ(fg_init(g, RAM, -1), 0);
+	g->dp.p.route_irq = hook;
+	g->dp.p.cb_ctx = g;
+	CHECK_EQ(fg_start(g, ALL_F), 0);
+}
+
 static void test_start_abandoned(void)
 {
 	struct fake_guest g;
 	uint8_t f[60 + 12];
 	struct snring_done d;
 
-	CHECK_EQ(fg_init(&g, RAM, -1), 0);
-	g.dp.p.route_irq = abandon_start;
-	g.dp.p.cb_ctx = &g;
-	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	start_with_hook(&g, abandon_start);
 	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
 	(void)snring_drv_flush(&g.q[1]);
 	make_frame(f, sizeof(f), 3);
@@ -440,10 +446,7 @@ static void test_start_abandoned_repost(void)
 	uint8_t f[60 + 12];
 	struct snring_done d;
 
-	CHECK_EQ(fg_init(&g, RAM, -1), 0);
-	g.dp.p.route_irq = abandon_and_repost;
-	g.dp.p.cb_ctx = &g;
-	CHECK_EQ(fg_start(&g, ALL_F), 0);
+	start_with_hook(&g, abandon_and_repost);
 	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
 	CHECK_EQ(fg_device_status(&g), 0);
 	CHECK(!g.dp.running);
