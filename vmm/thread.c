@@ -70,16 +70,45 @@ int thread_pins_cpu(const struct thread_pins *p, const char *name)
 	return -1;
 }
 
+/* What a new thread needs before it runs its function: its name. */
+struct thread_boot {
+	void *(*fn)(void *);
+	void *arg;
+	char name[THREAD_NAME_MAX];
+};
+
+/*
+ * Named by itself, first: a name set by the creator after pthread_create()
+ * would come after the thread's first slice, whose samples and KVM exits perf
+ * would then file under the process's name.
+ */
+static void *thread_boot(void *p)
+{
+	struct thread_boot b = *(struct thread_boot *)p;
+
+	free(p);
+	pthread_setname_np(pthread_self(), b.name);
+	return b.fn(b.arg);
+}
+
 int thread_start(pthread_t *t, const char *name, const struct thread_pins *pins,
 		 void *(*fn)(void *), void *arg)
 {
 	int cpu = thread_pins_cpu(pins, name);
+	struct thread_boot *boot = malloc(sizeof(*boot));
 	pthread_attr_t attr;
 	cpu_set_t set;
-	int r = pthread_attr_init(&attr);
+	int r;
 
-	if (r)
+	if (!boot)
+		return -ENOMEM;
+	*boot = (struct thread_boot){.fn = fn, .arg = arg};
+	snprintf(boot->name, sizeof(boot->name), "%s", name);
+	r = pthread_attr_init(&attr);
+	if (r) {
+		free(boot);
 		return -r;
+	}
 	if (cpu >= 0) {
 		/* In the attributes, so the thread never runs a first slice elsewhere. */
 		CPU_ZERO(&set);
@@ -87,10 +116,9 @@ int thread_start(pthread_t *t, const char *name, const struct thread_pins *pins,
 		r = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 	}
 	if (!r)
-		r = pthread_create(t, &attr, fn, arg);
+		r = pthread_create(t, &attr, thread_boot, boot);
 	pthread_attr_destroy(&attr);
 	if (r)
-		return -r;
-	pthread_setname_np(*t, name);
-	return 0;
+		free(boot);
+	return -r;
 }
