@@ -49,6 +49,10 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 TSAN_SRCS  := $(sort $(wildcard tests/unit/tsan_*.c))
 TSAN_BINS  := $(TSAN_SRCS:tests/unit/%.c=$(BUILD)/tsan/%) $(BUILD)/tsan/test_net
+# The whole VMM built with the sanitizers, for the suites that run snvmm itself (check-sanitized).
+ASAN_VMM   := $(BUILD)/asan/snvmm
+TSAN_VMM   := $(BUILD)/tsan/snvmm
+TSAN_OBJS  := $(VMM_SRCS:%.c=$(BUILD)/tsan-obj/%.o)
 
 # Debian packages the build, the tests, the benchmarks and the rig need (ping and nc: the host's
 # side of the network tests on a VMX/SVM host; the rig's L1 has busybox's; procps: sysctl in
@@ -73,6 +77,16 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(BUILD)/tsan-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=thread -c -o $@ $<
+
+$(ASAN_VMM): $(ASAN_OBJS) $(BUILD)/asan/vmm/main.o
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(TSAN_VMM): $(TSAN_OBJS)
+	$(CC) $(CFLAGS) -fsanitize=thread -o $@ $^ $(LDLIBS)
 
 # The test binaries' .d files make headers prerequisites too: only sources and objects are
 # handed to the compiler.
@@ -142,4 +156,5 @@ check-fragments::
 	@true
 include $(sort $(wildcard ring/*.mk guest/*.mk initramfs/*.mk tests/*/*.mk))
 
--include $(VMM_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TSAN_BINS:=.d)
+-include $(VMM_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(BUILD)/asan/vmm/main.d $(TSAN_OBJS:.o=.d) \
+         $(UNIT_BINS:=.d) $(TSAN_BINS:=.d)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Bad host input must be refused before a guest starts: status 2, exactly one stderr line
 # starting "snvmm: ", within a few seconds, never a crash (status >= 128) or a hang. Needs no
-# KVM: run it on any host after `make all`.
+# KVM: run it on any host after `make all`. SNVMM names the binary to try (./snvmm by default;
+# make check-sanitized gives the sanitizers' builds).
 cd "$(dirname "$0")/../.." || exit 1
 # As root, in a network namespace of its own: a --net check that regressed would otherwise
 # create its tap in the caller's.
@@ -10,11 +11,12 @@ if [ "$(id -u)" = 0 ] && [ "${BAD_INPUT_IN_NETNS:-}" != 1 ]; then
 	BAD_INPUT_IN_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
 limit=10
+snvmm=${SNVMM:-./snvmm}
 for k in build/debian/boot/vmlinuz-*; do :; done
 initrd=initramfs/initramfs.cpio.gz
 elf=build/debian/vmlinux
-if [ ! -x ./snvmm ] || [ ! -f "$k" ] || [ ! -f "$initrd" ] || [ ! -f "$elf" ]; then
-	echo "e2e-bad-input: needs ./snvmm, $k, $elf and $initrd (make all)"
+if [ ! -x "$snvmm" ] || [ ! -f "$k" ] || [ ! -f "$initrd" ] || [ ! -f "$elf" ]; then
+	echo "e2e-bad-input: needs $snvmm, $k, $elf and $initrd (make all)"
 	echo "e2e-bad-input: 0 passed, 1 failed"
 	exit 1
 fi
@@ -25,7 +27,7 @@ pass=0
 fail=0
 
 # expect_reject NAME SNVMM-ARGS...; with $say set, the line must also contain it; with $bin set,
-# that binary runs instead of ./snvmm; with $kvm_named set, the line may name /dev/kvm (a
+# that binary runs instead of $snvmm; with $kvm_named set, the line may name /dev/kvm (a
 # refusal that is about this host's KVM).
 say=
 bin=
@@ -33,7 +35,7 @@ kvm_named=
 expect_reject() {
 	local name=$1 status lines first why=
 	shift
-	timeout -k 2 "$limit" "${bin:-./snvmm}" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout -k 2 "$limit" "${bin:-$snvmm}" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	status=$?
 	lines=$(wc -l <"$tmp/err")
 	first=$(head -n1 "$tmp/err")
@@ -95,7 +97,7 @@ expect_reject "initrd larger than the RAM left" --memory 96 --initrd "$tmp/big-i
 # Without --initrd a kernel gets the initramfs beside the binary, not the working directory's
 # (whose initramfs fits in 96 MiB): a copy of snvmm beside one too big is refused for that one.
 mkdir -p "$tmp/elsewhere/initramfs"
-cp snvmm "$tmp/elsewhere/snvmm"
+cp "$snvmm" "$tmp/elsewhere/snvmm"
 truncate -s 100M "$tmp/elsewhere/initramfs/initramfs.cpio.gz"
 bin="$tmp/elsewhere/snvmm" say="$tmp/elsewhere/initramfs/initramfs.cpio.gz" \
 	expect_reject "no --initrd: the initramfs beside the binary" --memory 96 "$k"
@@ -136,7 +138,7 @@ if [ -e /sys/module/kvm_pvm ]; then
 		--initrd "$initrd" "$k"
 	# Nor does it say first that it boots the kernel without an initramfs: it boots none.
 	mkdir -p "$tmp/alone"
-	cp snvmm "$tmp/alone/snvmm"
+	cp "$snvmm" "$tmp/alone/snvmm"
 	bin="$tmp/alone/snvmm" kvm_named=1 say="is KVM-PVM" \
 		expect_reject "no initramfs beside the binary, on this KVM-PVM host" "$k"
 fi
@@ -207,7 +209,7 @@ else
 fi
 
 # -V: the version on stdout, status 0, nothing on stderr (not a refusal, but the same options parser).
-version=$(timeout -k 2 "$limit" ./snvmm -V 2>"$tmp/err" </dev/null)
+version=$(timeout -k 2 "$limit" "$snvmm" -V 2>"$tmp/err" </dev/null)
 status=$?
 if [ "$status" = 0 ] && [ ! -s "$tmp/err" ] &&
 	[ "$version" = "snvmm $(sed -n 's/^SNVMM_VERSION *:= *//p' Makefile)" ]; then

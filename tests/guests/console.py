@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """The console's host side when stdin, stdout or the guest misbehave (devices/serial.c).
 
-Runs micro-guests under ./snvmm --raw on this host's /dev/kvm:
+Runs micro-guests under snvmm --raw on this host's /dev/kvm ($SNVMM, ./snvmm by default):
   - stdin or stdout closed: snvmm must not take those fd numbers for its own files
     (it read its end eventfd as console input and hung; wrote the console into --stats-json);
   - a guest that never reads, its FIFO full: Ctrl-A x typed on a terminal must still quit;
@@ -26,7 +26,7 @@ import termios
 import tty
 import time
 
-SNVMM = "./snvmm"
+SNVMM = os.environ.get("SNVMM", "./snvmm")
 BIN = "build/guests"
 passed = failed = 0
 

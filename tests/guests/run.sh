@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs every micro-guest under ./snvmm --raw on this host's /dev/kvm and checks
+# Runs every micro-guest under snvmm --raw on this host's /dev/kvm and checks
 # what its header promises: exit status, console lines, and the counters in
 # --stats-json (which must also be valid JSON to python3 -m json.tool). A guest
 # whose header says "netns: yes" runs inside a network namespace made for it
@@ -7,11 +7,12 @@
 # run in that namespace, in order; each "expect-output:" line must appear in
 # what snvmm printed (stdout and stderr); "expect-perf:" runs it once more under
 # `perf stat` and compares KVM's tracepoint counts. Needs /dev/kvm, python3
-# and perf: a host without them fails here, loudly, rather than skipping.
+# and perf: a host without them fails here, loudly, rather than skipping. SNVMM names the
+# binary (./snvmm by default; make check-sanitized gives the sanitizers' builds).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/perf-lib.sh
-snvmm=./snvmm
+snvmm=${SNVMM:-./snvmm}
 bindir=build/guests
 pass=0 fail=0
 ns=
