@@ -12,7 +12,9 @@
 #   --interactive  SCRIPT gets the console (stdin attached); for `make run`
 #   --npt 0        L1's kvm-amd shadows L2 page tables instead of using nested paging (1, the
 #                  default): L2 guests then have not hung under load, but they exit more (README)
-# RIG_L1_APPEND adds to L1's kernel command line (experiments).
+# RIG_L1_APPEND adds to L1's kernel command line (experiments). RIG_SNVMM names the binary that
+# becomes L1's /work/snvmm (default ./snvmm): build/asan/snvmm or build/tsan/snvmm, say, runs the
+# same scripts under the sanitizers (their runtime libraries go along, as every library does).
 # The L1 console streams to stdout and to build/rig/last.log. Statuses: SCRIPT's own (once it
 # printed it, whatever QEMU does next); 123 when SCRIPT ran out of time while L1 was alive (a
 # hang in what it tests: never repeat that); 124 when L1 stopped (no heartbeat; where its CPUs
@@ -168,8 +170,11 @@ fi
 st=$rigdir/stage-work
 rm -rf "$st"
 mkdir -p "$st/work" "$st/rig"
-if [ -x snvmm ]; then
-	copy_prog "$st" snvmm /work/snvmm || die "cannot copy ./snvmm"
+vmm_bin=${RIG_SNVMM:-snvmm}
+if [ -x "$vmm_bin" ]; then
+	copy_prog "$st" "$vmm_bin" /work/snvmm || die "cannot copy $vmm_bin"
+elif [ -n "${RIG_SNVMM:-}" ]; then
+	die "RIG_SNVMM=$RIG_SNVMM is not an executable"
 else
 	echo "rig: note: ./snvmm is not built; L1 has none"
 fi
