@@ -70,7 +70,7 @@ int thread_pins_cpu(const struct thread_pins *p, const char *name)
 	return -1;
 }
 
-/* What a new thread needs before it runs its function: its name. */
+/* What thread_start() hands its new thread: the function to run, and the name to take first. */
 struct thread_boot {
 	void *(*fn)(void *);
 	void *arg;

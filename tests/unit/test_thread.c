@@ -8,7 +8,6 @@
 #include "check.h"
 #include "thread.h"
 
-#include <errno.h>
 #include <sched.h>
 #include <string.h>
 
