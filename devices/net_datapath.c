@@ -159,16 +159,22 @@ static void set_device_status(struct net_dp *dp, uint32_t v)
 	snring_store_release(&dp->cfg->device_status, snring_cpu_to_le32(v));
 }
 
+/* Stops using the rings and says so: the last step of any stop, what the driver waits for. */
+static void device_stop(struct net_dp *dp)
+{
+	dp->running = false;
+	set_device_status(dp, 0);
+}
+
 /* Reset: nothing is in flight on TX once the pending batch is dropped. */
 static void device_reset(struct net_dp *dp)
 {
-	dp->running = false;
 	counter_add(&dp->c.tx_discarded, dp->tx_npend - dp->tx_ipend);
 	dp->tx_npend = dp->tx_ipend = 0;
 	dp->tx_unarmed = false; /* fresh rings start armed */
 	dp->poll_until_ns = 0;
 	snring_region_init(dp->region, dp->region_size, &dp->rcfg);
-	set_device_status(dp, 0);
+	device_stop(dp);
 }
 
 /*
@@ -226,10 +232,8 @@ static void handshake(struct net_dp *dp)
 	 * before our RUNNING may already be posting for its next start.
 	 */
 	snring_store_sc(&dp->cfg->device_status, snring_cpu_to_le32(SNNET_DEVICE_RUNNING));
-	if (snring_le32_to_cpu(snring_load_sc(&dp->cfg->status)) != SNNET_STATUS_DRIVER_OK) {
-		dp->running = false;
-		set_device_status(dp, 0);
-	}
+	if (snring_le32_to_cpu(snring_load_sc(&dp->cfg->status)) != SNNET_STATUS_DRIVER_OK)
+		device_stop(dp);
 }
 
 /* The window after work in which TX stays unarmed: busy-polled or slept through. */
