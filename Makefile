@@ -82,6 +82,15 @@ $(BUILD)/tsan-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=thread -c -o $@ $<
 
+# A machine without libelf-dev would stop gcc at gelf.h: say what installs it instead. Phony
+# and order-only, so it is asked each run (one preprocessor call) but rebuilds nothing.
+.PHONY: need-libelf
+need-libelf:
+	@echo '#include <gelf.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { echo "snvmm: gelf.h" \
+		"not found: libelf-dev is not installed; 'make deps' installs it (make run and" \
+		"make check run it first)" >&2; exit 1; }
+$(BUILD)/obj/vmm/boot_elf.o $(BUILD)/asan/vmm/boot_elf.o $(BUILD)/tsan-obj/vmm/boot_elf.o: | need-libelf
+
 $(ASAN_VMM): $(ASAN_OBJS) $(BUILD)/asan/vmm/main.o
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 

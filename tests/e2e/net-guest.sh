@@ -161,6 +161,23 @@ done_ iperf-in $?
 
 tcp_both
 
+# The guest's offloads off, as one would to count exits per wire-sized frame: the driver then
+# gets frames of at most the MTU whose checksums the guest's stack wrote, and no GSO frame.
+# The output is relabelled so net.sh tells it from tcp-out's. "NETGSO <when> <tx_gso_packets>".
+gso() { echo "NETGSO $1 $(ethtool -S eth0 | sed -n 's/^ *tx_gso_packets: //p')"; }
+ethtool -K eth0 tx off sg off tso off
+done_ offload-off $?
+ethtool -k eth0 | grep -E '^(tx-checksumming|scatter-gather|tcp-segmentation-offload):'
+gso before
+step tcp-plain
+out=$(netcheck tcp-send $host 6005 $((bytes / 5)) $((seed + 4)) 2>&1)
+rc=$?
+echo "$out" | sed 's/^netcheck: /plain: /'
+done_ tcp-plain $rc
+gso after
+ethtool -K eth0 tx on sg on tso on
+done_ offload-on $?
+
 step udp-in
 netcheck udp-echo 6003 $((seed + 2))
 done_ udp-in $?

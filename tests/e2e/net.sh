@@ -3,7 +3,8 @@
 # End-to-end NIC suite: boots Debian's kernel with our initramfs and --net tap=tap0 (tap0 is
 # 10.0.2.1/24 here, the guest's eth0 10.0.2.15), then checks ping both ways, iperf3 both ways,
 # NET_BYTES (default 100 MB) of seeded data each way over TCP and every UDP size 1..1472 plus
-# some up to 65507 each way (byte for byte, checksums compared between the sides), rmmod and
+# some up to 65507 each way (byte for byte, checksums compared between the sides), a fifth of
+# NET_BYTES guest->host with the guest's offloads off (ethtool -K), rmmod and
 # insmod of snnet in the guest, and that the guest driver's, snvmm's and the tap's packet
 # counters agree. The guest half is tests/e2e/net-guest.sh.
 #
@@ -196,6 +197,7 @@ host_step() {
 	ping) timeout 30 busybox ping -q -c 50 -i 0.02 -W 5 $guest ;;
 	tcp-out) timeout 240 "$netcheck" tcp-recv 6001 "$bytes" "$seed" ;;
 	tcp-in) timeout 240 "$netcheck" tcp-send $guest 6002 "$bytes" $((seed + 1)) ;;
+	tcp-plain) timeout 240 "$netcheck" tcp-recv 6005 $((bytes / 5)) $((seed + 4)) ;;
 	udp-in) timeout 120 "$netcheck" udp-send $guest 6003 $((seed + 2)) ;;
 	udp-out) timeout 120 "$netcheck" udp-echo 6004 $((seed + 3)) ;;
 	bad-completion) timeout 40 "$ringpoke" "$(snvmm_pid $vm)" rx-bad-id 30 ;;
@@ -312,6 +314,14 @@ suite_full() {
 
 	check_pair "TCP guest->host: $bytes seeded bytes arrive identical" "netcheck: tcp-send" tcp-out
 	check_pair "TCP host->guest: $bytes seeded bytes arrive identical" "netcheck: tcp-recv" tcp-in
+	check_pair "TCP guest->host, the guest's offloads off: $((bytes / 5)) seeded bytes arrive identical" \
+		"plain: tcp-send" tcp-plain
+	g0=$(sed -n 's/^NETGSO before //p' "$tmp/full.out")
+	g1=$(sed -n 's/^NETGSO after //p' "$tmp/full.out")
+	[ "$(grc offload-off)" = 0 ] && [ "$(grc offload-on)" = 0 ] && [ -n "$g0" ] && [ "$g0" = "$g1" ] &&
+		[ "$(grep -c -E '^(tx-checksumming|scatter-gather|tcp-segmentation-offload): off' "$tmp/full.out")" = 3 ]
+	check "the guest's offloads turned off and on again; no GSO frame sent while off" $? \
+		"ethtool -K rc $(grc offload-off)/$(grc offload-on), tx_gso_packets ${g0:-?} -> ${g1:-?}"
 	check_pair "UDP host->guest->host: sizes 1..1472 and to 65507 echoed identical" \
 		"netcheck: udp-echo" udp-in
 	check_pair "UDP guest->host->guest: sizes 1..1472 and to 65507 echoed identical" \
