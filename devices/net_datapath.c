@@ -311,7 +311,7 @@ static int buf_iov(struct net_dp *dp, struct snring_dev *q, const struct snring_
  * instructions. The worker is never cancelled. One segment goes by
  * read/write, which the kernel takes without copying in an iovec. Both
  * show in bench-datapath's 64-byte frames, where per-frame overhead is all
- * there is (README, "Benchmarks").
+ * there is (tests/bench/README.md, "make bench-datapath").
  */
 static ssize_t tap_io(struct net_dp *dp, bool out, int n)
 {

@@ -3,7 +3,8 @@
  * The host threads snvmm starts (vCPUs, device workers, the console reader),
  * each under the name that ps -L, top -H and perf show, and on the host CPU
  * that --pin gives that name. Where a worker runs next to the vCPU it serves
- * decides whether they take turns on one CPU (README "Benchmarks").
+ * decides whether they take turns on one CPU (tests/bench/README.md,
+ * "make bench-pin").
  */
 #ifndef SNVMM_THREAD_H
 #define SNVMM_THREAD_H

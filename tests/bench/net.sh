@@ -11,9 +11,9 @@
 # busy-polls, 1 ms as one worker round under TCG can outlast a native 50 us; snvmm-defer is
 # snvmm with defer=BENCH_DEFER_US, default 500: the worker sleeps that long after work before it
 # re-arms the guest's TX kick, a few TCG packet gaps; a "-pin" suffix, as in snvmm-pin or
-# qemu-vhost-on-pin (not in the default list: README "Benchmarks"), puts the vCPU on the host's
-# CPU 0 and the packet worker (net-worker, QEMU's vhost thread) on its last CPU: snvmm by --pin,
-# QEMU by taskset), one at a time, each on its own tap holding 10.0.2.1 (guest 10.0.2.15), and
+# qemu-vhost-on-pin (not in the default list: tests/bench/README.md, "make bench-pin"), puts
+# the vCPU on the host's CPU 0 and the packet worker (net-worker, QEMU's vhost thread) on its
+# last CPU: snvmm by --pin, QEMU by taskset), one at a time, each on its own tap holding 10.0.2.1 (guest 10.0.2.15), and
 # measures from the host: idle exits/s, ping RTT and, from 20 more pings under ftrace, where a
 # round trip's time goes (lib.sh, ping_stages), TCP each way, 64-byte UDP packets/s each way,
 # and per phase the VM exits and injected interrupts (perf stat -a, as vhost/irqfd work is not
