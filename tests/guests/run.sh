@@ -35,6 +35,9 @@ if [ $fail != 0 ]; then
 	exit 1
 fi
 kind=$(tests/rig/kvm-kind.sh)
+# iproute2's ip by its path: busybox's timeout (the rig's L1 has it) would exec its own applet,
+# which has no netns.
+ip=$(type -P ip)
 
 header_lines() { # header_lines FILE KEY -> each "KEY: value" line's value in the file's comment
 	sed -n "s/^ \* $2: \{0,1\}//p" "$1"
@@ -54,7 +57,7 @@ run_guest() {
 	while [ "$1" != -- ]; do pre+=("$1"); shift; done
 	shift
 	[ ${#pre[@]} != 0 ] && pre=(perf stat "${pre[@]}")
-	[ -n "$ns" ] && pre+=(ip netns exec "$ns")
+	[ -n "$ns" ] && pre+=("$ip" netns exec "$ns")
 	printf '%s\n' "$input" | timeout 20 "${pre[@]}" "$snvmm" "$@" >"$tmp/out" 2>&1
 }
 
@@ -73,7 +76,7 @@ for src in tests/guests/*.S; do
 		ip netns add "$ns" || { ns=; echo "FAIL $name: ip netns add"; fail=$((fail + 1)); continue; }
 		setup_failed=
 		while IFS= read -r line; do
-			[ -z "$line" ] || ip netns exec "$ns" sh -c "$line" >"$tmp/setup" 2>&1 ||
+			[ -z "$line" ] || ip netns exec "$ns" bash -c "$line" >"$tmp/setup" 2>&1 ||
 				{ setup_failed="setup '$line': $(head -n 1 "$tmp/setup")"; break; }
 		done < <(header_lines "$src" setup)
 		if [ -n "$setup_failed" ]; then

@@ -6,9 +6,10 @@
 # (./snvmm, initramfs/initramfs.cpio.gz, build/debian/{boot/vmlinuz-*,vmlinux}, tests/e2e/,
 # guest/snnet.ko, and FILES). Exits with SCRIPT's status.
 #
-# Usage: tests/rig/rig.sh [--timeout SECONDS] [--mem MiB] [--cpus N] [--extras] [--interactive]
-#                         [--npt 0|1] SCRIPT [FILES...]
+# Usage: tests/rig/rig.sh [--timeout SECONDS] [--mem MiB] [--cpus N] [--extras] [--python]
+#                         [--interactive] [--npt 0|1] SCRIPT [FILES...]
 #   --extras       also put qemu-system-x86_64 (+ firmware), iperf3 and perf into L1
+#   --python       also put bash and python3 (its standard library) into L1
 #   --interactive  SCRIPT gets the console (stdin attached); for `make run`
 #   --npt 0        L1's kvm-amd shadows L2 page tables instead of using nested paging (1, the
 #                  default): L2 guests then have not hung under load, but they exit more (README)
@@ -29,9 +30,10 @@ timeout_s=900
 mem=3072
 cpus=2
 extras=0
+python=0
 interactive=0
 npt=
-usage() { sed -n '9,14p' "$0" | sed 's/^# \{0,1\}//' >&2; }
+usage() { sed -n '9,15p' "$0" | sed 's/^# \{0,1\}//' >&2; }
 die() {
 	echo "rig: $*" >&2
 	exit 125
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:-}; shift 2 || die "--mem needs a value" ;;
 	--cpus) cpus=${2:-}; shift 2 || die "--cpus needs a value" ;;
 	--extras) extras=1; shift ;;
+	--python) python=1; shift ;;
 	--npt) npt=${2:-}; shift 2 || die "--npt needs a value" ;;
 	--interactive) interactive=1; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -77,18 +80,24 @@ if ! flock -n 9; then
 	flock 9
 fi
 
-# Copies a dynamically linked program and every library it loads to the same paths under $1.
+# Copies every library that program $2 loads to the same paths under $1 (none for a static one).
 # ldd does not list libgcc_s, which glibc dlopens for pthread_cancel and unwinding.
-copy_prog() {
-	local dest=$1 prog=$2 to=${3:-$2} lib
-	mkdir -p "$dest/$(dirname "$to")"
-	cp -L "$prog" "$dest/$to" || return 1
+copy_libs() {
+	local dest=$1 prog=$2 lib
+	ldd "$prog" >/dev/null 2>&1 || return 0
 	for lib in $(ldd "$prog" 2>/dev/null | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }') \
 		$(gcc -print-file-name=libgcc_s.so.1); do
 		[ -f "$lib" ] || continue
 		mkdir -p "$dest/$(dirname "$lib")"
 		[ -e "$dest/$lib" ] || cp -L "$lib" "$dest/$lib"
 	done
+}
+# Copies program $2 to $3 (default: the same path) under $1, with its libraries.
+copy_prog() {
+	local dest=$1 prog=$2 to=${3:-$2}
+	mkdir -p "$dest/$(dirname "$to")"
+	cp -L "$prog" "$dest/$to" || return 1
+	copy_libs "$dest" "$prog"
 }
 
 # Archives directory $1 into $2 (gzip'd newc cpio), reproducibly.
@@ -166,6 +175,35 @@ if [ "$extras" = 1 ]; then
 	layers+=("$ext")
 fi
 
+if [ "$python" = 1 ]; then
+	# Debian's python3 with its standard library, less what no test here imports (its own
+	# tests, Tk, IDLE, pip's wheels): about 25 MB, cached.
+	pyl=$rigdir/l1-python.cpio.gz
+	py=$(readlink -f /usr/bin/python3)
+	pylib=/usr/lib/$(basename "$py")
+	key=$(stat_key "$py" "$pylib" "$pylib/lib-dynload" /bin/bash "$0")
+	if ! layer_fresh "$pyl" "$key"; then
+		echo "rig: building the L1 python image (cached in $pyl)"
+		st=$rigdir/stage-python
+		rm -rf "$st"
+		mkdir -p "$st"
+		copy_prog "$st" /bin/bash || die "no /bin/bash"
+		copy_prog "$st" "$py" || die "no $py (install python3)"
+		ln -s "$(basename "$py")" "$st/usr/bin/python3"
+		ln -s /bin/busybox "$st/usr/bin/env" # for #!/usr/bin/env python3
+		tar -C / -c --exclude="${pylib#/}/test" --exclude="${pylib#/}/idlelib" \
+			--exclude="${pylib#/}/tkinter" --exclude="${pylib#/}/ensurepip" \
+			--exclude="${pylib#/}/lib2to3" --exclude="${pylib#/}/config-*" \
+			--exclude="${pylib#/}/dist-packages" "${pylib#/}" | tar -C "$st" -x ||
+			die "cannot copy $pylib"
+		for so in "$st$pylib"/lib-dynload/*.so; do copy_libs "$st" "$so"; done
+		pack "$st" "$pyl" || die "cannot pack $pyl"
+		rm -rf "$st"
+		echo "$key" >"$pyl.key"
+	fi
+	layers+=("$pyl")
+fi
+
 # The per-run layer: what changes between runs, always rebuilt (small).
 st=$rigdir/stage-work
 rm -rf "$st"
@@ -187,9 +225,11 @@ copy_rel() {
 	done
 }
 copy_rel initramfs/initramfs.cpio.gz guest/snnet.ko tests/e2e tests/rig/*.sh "$script"
+# A FILE that is a dynamically linked program takes its libraries along (ASan builds, say).
 for f in "$@"; do
 	[ -e "$f" ] || die "no such file: $f"
 	copy_rel "$f"
+	[ -f "$f" ] && [ -x "$f" ] && copy_libs "$st" "$f"
 done
 echo "$script" >"$st/rig/script"
 work=$rigdir/l1-work.cpio.gz

@@ -1,0 +1,9 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# In the rig's L1, for a host with no /dev/kvm at all (a VM without nested virtualization): the
+# suites that need one (unit tests that open it, the micro-guests and the console, plain and
+# sanitized), from the list make check-kvm-rig wrote. L1's KVM is real (nested SVM), so they
+# run as they would on such a host, not skipped.
+cd /work || exit 1
+mkdir -p /run/netns # iproute2's ip netns keeps its namespaces there, and makes no /run
+exec sh tests/guests/suites.sh build/guests/suites-rig
