@@ -36,9 +36,10 @@ define newline
 
 endef
 
-.PHONY: check-guests check-sanitized check-kvm-rig
-check-sanitized: $(ASAN_VMM)
+.PHONY: check-guests check-sanitized check-kvm-rig check-bad-input-sanitized
+check-bad-input-sanitized: $(ASAN_VMM)
 	SNVMM=$(ASAN_VMM) $(SAN_ENV_ASAN) tests/e2e/bad-input.sh
+check-sanitized: check-bad-input-sanitized
 ifneq ($(KVM_HERE),)
 check-guests: snvmm $(GUEST_BINS) $(CONSOLE_BINS)
 	$(shell mkdir -p $(BUILD)/guests)$(file >$(BUILD)/guests/suites-plain,$(KVM_SUITES_PLAIN))
