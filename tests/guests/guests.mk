@@ -54,7 +54,7 @@ endif
 KVM_RIG_FILES := $(ASAN_VMM) $(TSAN_VMM) $(GUEST_BINS) $(CONSOLE_BINS) $(KVM_UNIT_BINS) tests/guests
 check-kvm-rig: snvmm $(KVM_RIG_FILES)
 	$(shell mkdir -p $(BUILD)/guests)$(file >$(BUILD)/guests/suites-rig,$(foreach t,$(KVM_UNIT_BINS),timeout $(UNIT_TIMEOUT) $(t)$(newline))$(KVM_SUITES_PLAIN)$(newline)$(KVM_SUITES_SANITIZED))
-	tests/rig/rig.sh --extras --python --timeout 2400 tests/rig/kvm-suites.sh \
+	tests/rig/rig-retry.sh --extras --python --timeout 2400 tests/rig/kvm-suites.sh \
 		$(BUILD)/guests/suites-rig $(KVM_RIG_FILES)
 
 check-fragments:: check-guests check-sanitized

@@ -8,16 +8,12 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh $(KREL_STAMP)
 # bad-input needs no KVM; the boot and net suites (tests/e2e/all.sh) and the perf cross-check run
 # directly on a VMX/SVM host, else inside the rig, whose --extras put iperf3 and perf into L1.
 #
-# In the rig only, a run whose L1 broke is repeated up to twice, saying so loudly. Nested SVM
-# emulated by TCG is flaky: an L1 oops in a vCPU thread with an L2 GS base loaded in L1 (seen
-# with QEMU as L2's VMM too), an L1 that stalls, soft-locks or never finishes booting. rig.sh
-# makes a broken L1 panic or be declared stopped within a minute or two (status 125 or 124), so
-# a repeat costs little. Any other status is the suite's own verdict and final: a test that
-# fails now and then is a bug to find, not a run to repeat until it passes.
+# In the rig only, a run whose L1 broke is repeated up to twice, saying so loudly
+# (tests/rig/rig-retry.sh says why); a suite's own failure is final.
 # The boot and net suites run with L1's kvm-amd at npt=0: the L2 hangs and triple faults under
 # iperf3 load come with nested paging and have not been seen without it (README, "The rig").
 # perf.sh keeps nested paging: it counts exits, and shadow paging adds its own.
-RIG_E2E = tests/rig/rig.sh --extras --timeout 1200
+RIG_E2E = tests/rig/rig-retry.sh --extras --timeout 1200
 check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(RINGPOKE) \
 	   $(BUILD)/guests/triple-fault.bin
 	tests/e2e/bad-input.sh
@@ -29,14 +25,7 @@ check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(RINGPOKE) \
 		for t in "--npt 0 tests/e2e/all.sh $(NETCHECK) $(RINGPOKE)" \
 			 "tests/e2e/perf.sh $(BUILD)/guests/exits.bin tests/guests/exits.S \
 			  $(BUILD)/guests/triple-fault.bin"; do \
-			for try in 1 2 3; do \
-				$(RIG_E2E) $$t; rc=$$?; \
-				[ $$rc = 0 ] && continue 2; \
-				case $$rc in 124 | 125) ;; *) echo "check-e2e: FAILED (status $$rc): $$t" >&2; \
-					exit 1 ;; esac; \
-				echo "check-e2e: L1 BROKE (rig status $$rc, attempt $$try of 3): $$t" >&2; \
-			done; \
-			exit 1; \
+			$(RIG_E2E) $$t || { echo "check-e2e: FAILED (status $$?): $$t" >&2; exit 1; }; \
 		done; \
 	fi
 
