@@ -199,9 +199,10 @@ def escape_and_signals():
         wait_ready(p)
         # Only a full pipe holds them: wait for it (F_GETPIPE_SZ; from 3/4 on, as the other
         # writes' partly filled pages count as full), then a little for the queue to form.
+        # Each byte is an exit to snvmm: under TSan in the rig's L1 filling it takes seconds.
         size = fcntl.fcntl(w, 1032) * 3 // 4
         held = 0
-        end = time.time() + 5
+        end = time.time() + 60
         while time.time() < end and p.poll() is None:
             held = queued(r)
             if held >= size:
