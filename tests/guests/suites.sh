@@ -16,6 +16,8 @@ while IFS= read -r cmd; do
 	if sh -c "$cmd" </dev/null; then
 		pass=$((pass + 1))
 	else
+		# A FAIL line: rig.sh then keeps the verdict even if L1 breaks later (no repeat).
+		echo "FAIL suite: $cmd"
 		fail=$((fail + 1))
 		failed="$failed
   $cmd"

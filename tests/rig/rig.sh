@@ -20,10 +20,12 @@
 # printed it, whatever QEMU does next); 123 when SCRIPT ran out of time while L1 was alive (a
 # hang in what it tests: never repeat that); 124 when L1 stopped (no heartbeat; where its CPUs
 # were: build/rig/stall.txt) or an --interactive run timed out; 125 when the rig itself failed
-# (no marker: an L1 panic, a QEMU error, missing input).
+# (no marker: an L1 panic, a QEMU error); 126 when the run could not be set up (bad usage, a
+# missing file or tool): nothing booted, and a repeat would fail the same way.
 set -u -o pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root" || exit 125
+self=$(realpath "$0") # after the cd below, a relative $0 would name nothing
+root=$(cd "$(dirname "$self")/../.." && pwd)
+cd "$root" || exit 126
 rigdir=build/rig
 
 timeout_s=900
@@ -33,10 +35,10 @@ extras=0
 python=0
 interactive=0
 npt=
-usage() { sed -n '9,15p' "$0" | sed 's/^# \{0,1\}//' >&2; }
-die() {
+usage() { sed -n '9,15p' "$self" | sed 's/^# \{0,1\}//' >&2; }
+die() { # before L1 boots only
 	echo "rig: $*" >&2
-	exit 125
+	exit 126
 }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -53,7 +55,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || { usage; exit 125; }
+[ $# -ge 1 ] || { usage; exit 126; }
 for v in "$timeout_s" "$mem" "$cpus"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $v"
 done
@@ -124,7 +126,7 @@ fi
 base=$rigdir/l1-base.cpio.gz
 key=$(
 	cat tests/rig/l1-init
-	stat_key "$holder" tests/rig/rig-shutdown-rips /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$0"
+	stat_key "$holder" tests/rig/rig-shutdown-rips /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$self"
 	for m in $l1_modules; do stat_key "$mods/$m"; done
 )
 if ! layer_fresh "$base" "$key"; then
@@ -157,7 +159,7 @@ layers=("$base")
 if [ "$extras" = 1 ]; then
 	ext=$rigdir/l1-extras.cpio.gz
 	qemu=/usr/bin/qemu-system-x86_64
-	key=$(stat_key $qemu /usr/bin/iperf3 /usr/bin/perf /usr/share/qemu /usr/share/seabios "$0")
+	key=$(stat_key $qemu /usr/bin/iperf3 /usr/bin/perf /usr/share/qemu /usr/share/seabios "$self")
 	if ! layer_fresh "$ext" "$key"; then
 		echo "rig: building the L1 extras image (cached in $ext)"
 		st=$rigdir/stage-extras
@@ -181,7 +183,7 @@ if [ "$python" = 1 ]; then
 	pyl=$rigdir/l1-python.cpio.gz
 	py=$(readlink -f /usr/bin/python3)
 	pylib=/usr/lib/$(basename "$py")
-	key=$(stat_key "$py" "$pylib" "$pylib/lib-dynload" /bin/bash "$0")
+	key=$(stat_key "$py" "$pylib" "$pylib/lib-dynload" /bin/bash "$self")
 	if ! layer_fresh "$pyl" "$key"; then
 		echo "rig: building the L1 python image (cached in $pyl)"
 		st=$rigdir/stage-python
