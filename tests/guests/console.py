@@ -28,6 +28,11 @@ import time
 
 SNVMM = os.environ.get("SNVMM", "./snvmm")
 BIN = "build/guests"
+# Stretches every bound on progress (a run's end, the bytes to come through), never a bound
+# that is the test's subject (how soon a stop signal ends a run, the CPU an idle run uses).
+# tests/rig/kvm-suites.sh sets 10: under TSan in the rig's L1 each exit to snvmm costs
+# hundreds of microseconds, and 3000 bytes through the FIFO took longer than 30 s.
+SLOW = float(os.environ.get("CONSOLE_TIME_SCALE", "1"))
 passed = failed = 0
 
 
@@ -51,7 +56,7 @@ def queued(fd):
 def wait(p, secs):
     """The exit status, or None (and the process killed) when it outlives secs."""
     try:
-        return p.wait(timeout=secs)
+        return p.wait(timeout=secs * SLOW)
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
@@ -63,7 +68,7 @@ def wait_ready(p, secs=10):
     any, is raw by then, and the stop signals are blocked; serial-in ends at once when stdin
     is at its end, vcpu0 starts after it). Fixed sleeps raced a slow start. A run that never
     gets there is a failure of its own, whatever the caller checks next."""
-    end = time.time() + secs
+    end = time.time() + secs * SLOW
     while time.time() < end and p.poll() is None:
         try:
             for t in os.listdir(f"/proc/{p.pid}/task"):
@@ -128,7 +133,7 @@ def closed_fds(tmp):
     time.sleep(0.5)
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     data = b""
-    end = time.time() + 10
+    end = time.time() + 10 * SLOW
     while time.time() < end:
         try:
             chunk = os.read(fd, 65536)
@@ -199,10 +204,9 @@ def escape_and_signals():
         wait_ready(p)
         # Only a full pipe holds them: wait for it (F_GETPIPE_SZ; from 3/4 on, as the other
         # writes' partly filled pages count as full), then a little for the queue to form.
-        # Each byte is an exit to snvmm: under TSan in the rig's L1 filling it takes seconds.
         size = fcntl.fcntl(w, 1032) * 3 // 4
         held = 0
-        end = time.time() + 60
+        end = time.time() + 5 * SLOW
         while time.time() < end and p.poll() is None:
             held = queued(r)
             if held >= size:
@@ -385,7 +389,7 @@ def big_input(tmp):
     out = os.path.join(tmp, "echo")
     with open(out, "w") as f:
         p = subprocess.run([SNVMM, "--raw", f"{BIN}/serial-echo.bin"], input=text + "\n",
-                           stdout=f, stderr=subprocess.STDOUT, text=True, timeout=60)
+                           stdout=f, stderr=subprocess.STDOUT, text=True, timeout=60 * SLOW)
     got = open(out).read()
     check("20000 bytes through the FIFO arrive whole and in order",
           p.returncode == 0 and text.upper() in got,
@@ -400,7 +404,7 @@ def fifo_clear(tmp):
         try:
             p = subprocess.run([SNVMM, "--raw", f"{BIN}/console/fifoclear.bin"],
                                input="x" * 3000 + "\n", stdout=f, stderr=subprocess.STDOUT,
-                               text=True, timeout=30)
+                               text=True, timeout=30 * SLOW)
             st = p.returncode
         except subprocess.TimeoutExpired:
             st = None
@@ -418,7 +422,7 @@ def rx_batches(tmp):
     try:
         p = subprocess.run([SNVMM, "--stats-json", js, "--raw", f"{BIN}/console/rxbatch.bin"],
                            input="y" * 8192 + "\n", stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, text=True, timeout=60)
+                           stderr=subprocess.DEVNULL, text=True, timeout=60 * SLOW)
         st = p.returncode
     except subprocess.TimeoutExpired:
         st = None
