@@ -356,7 +356,8 @@ window_suite() {
 	counters
 }
 suite_poll() { window_suite poll poll=1000 busy-polled; }
-# Deferring with the worker pinned away from the vCPU (tests/bench/README.md, "make bench-pin", says why one would).
+# Deferring with the worker pinned away from the vCPU (tests/bench/README.md, "make bench-pin",
+# says why one would).
 suite_defer() {
 	last=$(($(nproc) - 1))
 	window_suite defer defer=500 deferred "--pin vcpu0=0,net-worker=$last"

@@ -53,8 +53,9 @@ check-guests check-sanitized: check-kvm-rig
 endif
 # The console suite under TSan is the one left to hosts with a /dev/kvm: in L1 each exit to
 # snvmm under TSan costs hundreds of microseconds, and in ten runs its 8-vCPU guest crashed once
-# (status 5, as L2 guests under load do in this rig now and then, README "The rig") and three
-# runs tripped time bounds since widened. Said at each run.
+# (status 5, cause unseen: L2 guests under load do crash in this rig now and then, README "The
+# rig"), two runs tripped time bounds since widened and one a race in the test since fixed.
+# Said at each run.
 KVM_RIG_FILES := $(ASAN_VMM) $(TSAN_VMM) $(GUEST_BINS) $(CONSOLE_BINS) $(KVM_UNIT_BINS) tests/guests
 check-kvm-rig: snvmm $(KVM_RIG_FILES)
 	@echo "check-kvm-rig: the console suite under TSan runs only on a host with a /dev/kvm" \
