@@ -156,6 +156,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-tsan
 	$(MAKE) check-fragments
+	$(MAKE) check-kvm
 	$(MAKE) check-e2e
 
 # guest/ is kernel code in the kernel's own style; check-fragments builds it with W=1 instead.

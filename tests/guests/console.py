@@ -46,6 +46,19 @@ def check(name, ok, detail=""):
         print(f"FAIL {name}: {detail}")
 
 
+def errlog():
+    """A file for snvmm's stderr: a run that ends the wrong way says why in one line there,
+    and a failure's detail carries it (a crash's reason was lost once to /dev/null)."""
+    return tempfile.TemporaryFile()
+
+
+def reason(f):
+    """The last line snvmm wrote to errlog() f, or '' when it wrote none."""
+    f.seek(0)
+    lines = f.read().decode(errors="replace").strip().splitlines()
+    return f"; snvmm said {lines[-1]!r}" if lines else ""
+
+
 def queued(fd):
     """Bytes waiting to be read from fd (a pipe, socket or pty)."""
     n = array.array("i", [0])
@@ -96,9 +109,9 @@ def closed_fds(tmp):
 
     # What fd 0 is while the guest runs: /dev/null, never one of snvmm's own files (the end
     # eventfd took it, and whether serial-in then swallowed the end was a race).
+    err = errlog()
     p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/mute.bin"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                         preexec_fn=lambda: os.close(0))
+                         stderr=err, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
     wait_ready(p)
     try:
         fd0 = os.readlink(f"/proc/{p.pid}/fd/0")
@@ -106,13 +119,13 @@ def closed_fds(tmp):
         fd0 = str(e)
     p.send_signal(signal.SIGTERM)
     st = wait(p, 5)
-    check("stdin closed: fd 0 is /dev/null, not a file of snvmm's own", fd0 == "/dev/null" and st == 6,
-          f"fd 0 is {fd0}, status {st}")
+    check("stdin closed: fd 0 is /dev/null, not a file of snvmm's own",
+          fd0 == "/dev/null" and st == 6, f"fd 0 is {fd0}, status {st}{reason(err)}")
 
     js = os.path.join(tmp, "s.json")
+    err = errlog()
     p = subprocess.Popen([SNVMM, "--stats-json", js, "--raw", f"{BIN}/hello.bin"],
-                         stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         preexec_fn=lambda: os.close(1))
+                         stdin=subprocess.DEVNULL, stderr=err, preexec_fn=lambda: os.close(1))
     st = wait(p, 10)
     try:
         with open(js) as f:
@@ -121,15 +134,15 @@ def closed_fds(tmp):
     except (OSError, ValueError) as e:
         ok, why = False, str(e)
     check("stdout closed: --stats-json holds JSON, not the console", st == 0 and ok,
-          f"status {st}; {why}")
+          f"status {st}; {why}{reason(err)}")
 
     # --stats-json a FIFO whose reader opens it a moment after snvmm starts (cat f & snvmm):
     # opened without blocking, it is waited for up to 2 s, and gets the report.
     fifo = os.path.join(tmp, "s.fifo")
     os.mkfifo(fifo)
+    err = errlog()
     p = subprocess.Popen([SNVMM, "--stats-json", fifo, "--raw", f"{BIN}/hello.bin"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     time.sleep(0.5)
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     data = b""
@@ -151,14 +164,16 @@ def closed_fds(tmp):
     except ValueError as e:
         ok, why = False, str(e)
     check("--stats-json a FIFO whose reader comes 0.5 s late gets the report", st == 0 and ok,
-          f"status {st}; {len(data)} bytes; {why}")
+          f"status {st}; {len(data)} bytes; {why}{reason(err)}")
 
 
 def on_terminal(guest, typed, stdout):
-    """Runs guest with a pty as stdin (raw mode, escape on), types typed, then Ctrl-A x."""
+    """Runs guest with a pty as stdin (raw mode, escape on), types typed, then Ctrl-A x.
+    Returns the exit status and reason()'s words on it."""
     master, slave = pty.openpty()
+    err = errlog()
     p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/{guest}.bin"], stdin=slave,
-                         stdout=stdout, stderr=subprocess.DEVNULL)
+                         stdout=stdout, stderr=err)
     os.close(slave)
     wait_ready(p)
     for i in range(0, len(typed), 512):
@@ -167,40 +182,43 @@ def on_terminal(guest, typed, stdout):
     os.write(master, b"\x01x")
     st = wait(p, 5)
     os.close(master)
-    return st
+    return st, reason(err)
 
 
 def escape_and_signals():
-    st = on_terminal("mute", b"z" * 3000, subprocess.DEVNULL)
+    st, why = on_terminal("mute", b"z" * 3000, subprocess.DEVNULL)
     check("Ctrl-A x quits while the guest leaves a full FIFO unread (status 6)", st == 6,
-          f"status {st}")
-    st = on_terminal("mute", b"z" * 9000, subprocess.DEVNULL)
+          f"status {st}{why}")
+    st, why = on_terminal("mute", b"z" * 9000, subprocess.DEVNULL)
     check("Ctrl-A x quits after more typing than the FIFO and the host buffer hold (status 6)",
-          st == 6, f"status {st}")
+          st == 6, f"status {st}{why}")
     r, w = os.pipe()
-    st = on_terminal("chatter", b"", w)
+    st, why = on_terminal("chatter", b"", w)
     os.close(r)
     os.close(w)
-    check("Ctrl-A x quits while stdout is a full pipe (status 6)", st == 6, f"status {st}")
+    check("Ctrl-A x quits while stdout is a full pipe (status 6)", st == 6, f"status {st}{why}")
 
     r, w = os.pipe()
+    err = errlog()
     p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/chatter.bin"],
-                         stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, stdout=w, stderr=err)
     wait_ready(p)
     time.sleep(0.3)  # long enough for the guest to fill the pipe and block on it
     p.send_signal(signal.SIGTERM)
     st = wait(p, 5)
     os.close(r)
     os.close(w)
-    check("SIGTERM ends a run held by a full stdout (status 6)", st == 6, f"status {st}")
+    check("SIGTERM ends a run held by a full stdout (status 6)", st == 6,
+          f"status {st}{reason(err)}")
 
     # Eight vCPUs held by that stdout: one in poll, seven on the console's lock. Each used to
     # take its whole 100 ms poll after the stop, in turn (0.7 s); now one look each. A time
     # bound on a shared 2-CPU host: the best of up to three runs is judged.
     def eight_held():
         r, w = os.pipe()
+        err = errlog()
         p = subprocess.Popen([SNVMM, "--cpus", "8", "--raw", f"{BIN}/console/smpchatter.bin"],
-                             stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, stdout=w, stderr=err)
         wait_ready(p)
         # Only a full pipe holds them: wait for it (F_GETPIPE_SZ; from 3/4 on, as the other
         # writes' partly filled pages count as full), then a little for the queue to form.
@@ -226,10 +244,10 @@ def escape_and_signals():
             pass
         os.close(r)
         os.close(w)
-        return st, secs, held, size, out
+        return st, secs, held, size, out, reason(err)
 
     for _ in range(3):
-        st, secs, held, size, out = eight_held()
+        st, secs, held, size, out, why = eight_held()
         # The APs write 'x': without them only one vCPU was ever held.
         held_all = st == 6 and held >= size and b"x" in out
         ok = held_all and secs < 0.55
@@ -237,7 +255,7 @@ def escape_and_signals():
             break  # only the time is given another try
     check("SIGTERM ends 8 vCPUs held by a full stdout within 0.55 s (status 6)", ok,
           f"status {st} after {secs:.2f} s; pipe {held} bytes (want {size}); "
-          f"{out.count(b'x')} bytes from the APs")
+          f"{out.count(b'x')} bytes from the APs{why}")
 
 
 def stalled_stderr(kind):
@@ -315,8 +333,9 @@ def quiet_after_input(tmp, kind):
         stdin, peer = socket.socketpair()
         peer.sendall(b"some input\n")
         peer.shutdown(socket.SHUT_WR)
+    err = errlog()
     p = subprocess.Popen([SNVMM, "--raw", f"{BIN}/console/mute.bin"], stdin=stdin,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         stdout=subprocess.DEVNULL, stderr=err)
     stdin.close()
     cpu = None
     if wait_ready(p):
@@ -331,7 +350,7 @@ def quiet_after_input(tmp, kind):
     if kind != "file":
         peer.close()
     check(f"stdin a {kind} at its end: snvmm sleeps (under 0.2 s of CPU in 2 s, vCPU aside)",
-          cpu is not None and cpu < 0.2 and st == 6, f"status {st}, CPU {cpu} s")
+          cpu is not None and cpu < 0.2 and st == 6, f"status {st}, CPU {cpu} s{reason(err)}")
 
 
 def report_endings(tmp):
@@ -419,10 +438,11 @@ def rx_batches(tmp):
     # high for good (1 rise), and a Linux guest, whose handler gives up after 512 passes, never
     # heard its UART again.
     js = os.path.join(tmp, "rxbatch.json")
+    err = errlog()
     try:
         p = subprocess.run([SNVMM, "--stats-json", js, "--raw", f"{BIN}/console/rxbatch.bin"],
                            input="y" * 8192 + "\n", stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, text=True, timeout=60 * SLOW)
+                           stderr=err, text=True, timeout=60 * SLOW)
         st = p.returncode
     except subprocess.TimeoutExpired:
         st = None
@@ -432,7 +452,7 @@ def rx_batches(tmp):
         serial = {"error": str(e)}
     check("piped input comes in batches, the interrupt line rising for each",
           st == 0 and serial.get("rx_bytes") == 8193 and serial.get("irqs", 0) >= 8,
-          f"status {st}, devices.serial {serial}")
+          f"status {st}, devices.serial {serial}{reason(err)}")
 
 
 def main():
