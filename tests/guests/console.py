@@ -53,10 +53,14 @@ def errlog():
 
 
 def reason(f):
-    """The last line snvmm wrote to errlog() f, or '' when it wrote none."""
+    """What snvmm wrote to errlog() f last, as '; snvmm said ...', or '' when it wrote nothing:
+    a sanitizer's SUMMARY line if there is one (a report ends in rules of '=' or ABORTING)."""
     f.seek(0)
-    lines = f.read().decode(errors="replace").strip().splitlines()
-    return f"; snvmm said {lines[-1]!r}" if lines else ""
+    lines = [l for l in f.read().decode(errors="replace").splitlines()
+             if l.strip() and not re.fullmatch(r"=+|==\d+==ABORTING", l.strip())]
+    said = next((l for l in reversed(lines) if l.startswith("SUMMARY:")),
+                lines[-1] if lines else "")
+    return f"; snvmm said {said!r}" if said else ""
 
 
 def queued(fd):

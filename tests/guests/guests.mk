@@ -44,7 +44,10 @@ check-sanitized: check-bad-input-sanitized
 # make -j, beside the fuzzers and module builds, the console suite's time bounds would measure
 # the load, not snvmm.
 ifneq ($(KVM_HERE),)
-check-guests check-sanitized check-kvm: snvmm $(TSAN_VMM) $(ASAN_VMM) $(GUEST_BINS) $(CONSOLE_BINS)
+check-guests: snvmm
+check-sanitized: $(ASAN_VMM) $(TSAN_VMM)
+check-kvm: snvmm $(ASAN_VMM) $(TSAN_VMM)
+check-guests check-sanitized check-kvm: $(GUEST_BINS) $(CONSOLE_BINS)
 	$(shell mkdir -p $(BUILD)/guests)$(file >$(BUILD)/guests/suites-$@,$(if $(filter check-sanitized,$@),,$(KVM_SUITES_PLAIN)$(newline))$(if $(filter check-guests,$@),,$(KVM_SUITES_SANITIZED)))
 	tests/guests/suites.sh $(BUILD)/guests/suites-$@
 else
