@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 /* xAPIC ids are 8 bits and 0xff is the broadcast id. */
-#define ACPI_MAX_CPUS	 255
-#define ACPI_MAX_DEVICES 64
+#define ACPI_MAX_CPUS	 255u
+#define ACPI_MAX_DEVICES 64u
 #define ACPI_DEV_MAX_MEM 4
 #define ACPI_DEV_MAX_IO	 4
 
