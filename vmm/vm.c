@@ -15,9 +15,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* kvm_pvm may be loaded without a /dev/kvm: a kernel that is itself a KVM-PVM guest serves none. */
 bool host_is_pvm(void)
 {
-	return access("/sys/module/kvm_pvm", F_OK) == 0;
+	return access("/sys/module/kvm_pvm", F_OK) == 0 && access("/dev/kvm", F_OK) == 0;
 }
 
 static int kvm_check(int kvm_fd, int cap)
@@ -154,8 +155,13 @@ int vm_open_kvm(struct vm *vm)
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
-		fprintf(stderr, "snvmm: open /dev/kvm: %s\n", strerror(errno));
-		return -errno;
+		r = -errno;
+		fprintf(stderr, "snvmm: open /dev/kvm: %s%s\n", strerror(-r),
+			r == -ENOENT
+			    ? " (KVM is not loaded, or this host has none; 'make run' boots "
+			      "the default guest in the nested rig)"
+			    : "");
+		return r;
 	}
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
 		fprintf(stderr, "snvmm: /dev/kvm: unsupported KVM API version\n");
