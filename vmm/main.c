@@ -610,6 +610,12 @@ static int run_vm(struct vm *vm, struct options *o, const struct boot_regs *regs
 
 	if ((r = vm_open_kvm(vm)))
 		return r == VM_BAD_CONFIG ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
+	/* Said only for a kernel about to boot (KVM open), so that a refusal stays one line. */
+	if (!o->raw_path && !o->vm.initrd_path && !o->no_initrd)
+		fprintf(stderr,
+			"snvmm: no initramfs beside this binary (%s); booting the kernel with "
+			"none (--initrd FILE gives one, --no-initrd says none is meant)\n",
+			o->default_initrd[0] ? o->default_initrd : DEFAULT_INITRD);
 	if ((r = vcpus_create(vm)) || (r = vm_setup_devices(vm)))
 		return EXIT_VMM_ERROR;
 
@@ -709,12 +715,6 @@ int main(int argc, char **argv)
 		    bad_input("this host's /dev/kvm is KVM-PVM (no VMX/SVM), which cannot boot "
 			      "a stock kernel; run 'make run' to boot it in the nested rig");
 	}
-	/* Said only for a kernel about to boot, so that a refusal stays one line. */
-	if (status == 0 && !o.raw_path && !o.vm.initrd_path && !o.no_initrd)
-		fprintf(stderr,
-			"snvmm: no initramfs beside this binary (%s); booting the kernel with "
-			"none (--initrd FILE gives one, --no-initrd says none is meant)\n",
-			o.default_initrd[0] ? o.default_initrd : DEFAULT_INITRD);
 	if (status == 0)
 		status = run_vm(&vm, &o, &regs);
 	vcpus_destroy(&vm);

@@ -134,13 +134,14 @@ say="it has vcpu0..vcpu1, serial-in)" expect_reject "--pin vcpu2 with two vCPUs"
 truncate -s $((15 * 1024 * 1024 + 1)) "$tmp/raw-15m1"
 say="does not fit in guest RAM" expect_reject "--raw one byte larger than the RAM above 1 MiB" \
 	--memory 16 --raw "$tmp/raw-15m1"
+# snvmm alone, with no initramfs beside it (a kernel it would boot with none, saying so).
+mkdir -p "$tmp/alone"
+cp "$snvmm" "$tmp/alone/snvmm"
 # A KVM-PVM host cannot boot a stock kernel: a good one is refused, in one line, before a VM is made.
 if [ -e /sys/module/kvm_pvm ] && [ -e /dev/kvm ]; then
 	kvm_named=1 say="is KVM-PVM" expect_reject "a good kernel on this KVM-PVM host" \
 		--initrd "$initrd" "$k"
 	# Nor does it say first that it boots the kernel without an initramfs: it boots none.
-	mkdir -p "$tmp/alone"
-	cp "$snvmm" "$tmp/alone/snvmm"
 	bin="$tmp/alone/snvmm" kvm_named=1 say="is KVM-PVM" \
 		expect_reject "no initramfs beside the binary, on this KVM-PVM host" "$k"
 fi
@@ -150,6 +151,8 @@ fi
 if [ ! -e /dev/kvm ]; then
 	want=1 kvm_named=1 say="this host has none; 'make run' boots the default guest" \
 		expect_reject "a good kernel on a host with no /dev/kvm" --initrd "$initrd" "$k"
+	bin="$tmp/alone/snvmm" want=1 kvm_named=1 say="this host has none" \
+		expect_reject "no initramfs beside the binary, on a host with no /dev/kvm" "$k"
 fi
 say="unexpected argument" expect_reject "an argument after KERNEL" --initrd "$initrd" "$k" "$k"
 say="takes no KERNEL" expect_reject "--raw with a KERNEL" --raw "$tmp/random" "$k"
