@@ -333,9 +333,13 @@ else
 	mon=$rigdir/monitor
 	rm -f "$mon.in" "$mon.out"
 	mkfifo "$mon.in" "$mon.out" || die "cannot create the monitor FIFOs $mon.{in,out}"
+	# The log exists, empty, before tail looks: QEMU's own redirection, in the background,
+	# could come after tail (no such file on a fresh checkout, so no console shown) or
+	# truncate the last run's log under it.
+	: >"$log"
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
 		-append "$append rig.mode=script" -display none -vga none -monitor pipe:"$mon" \
-		-serial stdio -serial file:"$hb" </dev/null >"$log" 2>&1 &
+		-serial stdio -serial file:"$hb" </dev/null >>"$log" 2>&1 &
 	qpid=$!
 	tail -n +1 -f --pid=$qpid "$log" &
 	tpid=$!
