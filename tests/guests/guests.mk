@@ -45,10 +45,13 @@ check-sanitized: check-bad-input-sanitized
 # the load, not snvmm.
 ifneq ($(KVM_HERE),)
 check-guests: snvmm
+check-guests: KVM_SUITES_HERE = $(KVM_SUITES_PLAIN)
 check-sanitized: $(ASAN_VMM) $(TSAN_VMM)
+check-sanitized: KVM_SUITES_HERE = $(KVM_SUITES_SANITIZED)
 check-kvm: snvmm $(ASAN_VMM) $(TSAN_VMM)
+check-kvm: KVM_SUITES_HERE = $(KVM_SUITES_PLAIN)$(newline)$(KVM_SUITES_SANITIZED)
 check-guests check-sanitized check-kvm: $(GUEST_BINS) $(CONSOLE_BINS)
-	$(shell mkdir -p $(BUILD)/guests)$(file >$(BUILD)/guests/suites-$@,$(if $(filter check-sanitized,$@),,$(KVM_SUITES_PLAIN)$(newline))$(if $(filter check-guests,$@),,$(KVM_SUITES_SANITIZED)))
+	$(shell mkdir -p $(BUILD)/guests)$(file >$(BUILD)/guests/suites-$@,$(KVM_SUITES_HERE))
 	tests/guests/suites.sh $(BUILD)/guests/suites-$@
 else
 # No /dev/kvm here: the unit tests that open it and both lists, in one L1 (about 5 minutes).
