@@ -85,9 +85,9 @@ fi
 # Copies every library that program $2 loads to the same paths under $1 (none for a static one).
 # ldd does not list libgcc_s, which glibc dlopens for pthread_cancel and unwinding.
 copy_libs() {
-	local dest=$1 prog=$2 lib
-	ldd "$prog" >/dev/null 2>&1 || return 0
-	for lib in $(ldd "$prog" 2>/dev/null | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }') \
+	local dest=$1 prog=$2 libs lib
+	libs=$(ldd "$prog" 2>/dev/null) || return 0
+	for lib in $(awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }' <<<"$libs") \
 		$(gcc -print-file-name=libgcc_s.so.1); do
 		[ -f "$lib" ] || continue
 		mkdir -p "$dest/$(dirname "$lib")"
