@@ -14,6 +14,16 @@
  * than until the VM ends. Input: the escape is acted on when typed, even while
  * a guest that does not read leaves the FIFO full; what it cannot take yet
  * waits in a host-side buffer, and stdin is read again once the guest reads.
+ *
+ * Input also waits for a listener. Linux's 8250 driver clears the receive
+ * FIFO when the console is opened and closed, and reads RBR once "for luck"
+ * after that; input put in the FIFO before then (typed ahead, or piped in
+ * before the shell is up) would be thrown away. So bytes enter the FIFO only
+ * while the receive interrupt can reach the guest (IER's RDI and MCR's OUT2,
+ * not in loopback), which Linux sets once its tty is open and clears before
+ * it closes it. A guest that polls for input enables no interrupt: --raw
+ * guests are taken to poll (cfg->console_polled), and get input whenever the
+ * UART is not in loopback.
  */
 #include "device.h"
 #include "layout.h"
@@ -73,7 +83,8 @@ struct serial {
 	int irq_level;
 	uint8_t rx[RX_SIZE];
 	uint32_t rx_head, rx_tail; /* free-running */
-	bool want_space;	   /* input is waiting for the guest to drain the FIFO */
+	bool want_space;	   /* input waits for the guest to drain the FIFO or to listen */
+	bool polled;		   /* the guest polls: input need not wait for its interrupt */
 	bool rx_taken;		   /* the guest read from the FIFO since input last entered it */
 
 	pthread_mutex_t out_lock; /* keeps output bytes in order, outside lock */
@@ -117,7 +128,17 @@ static void serial_update_irq(struct serial *s)
 	}
 }
 
-/* The input thread waits for room (want_space): the FIFO is empty now. Called with the lock held.
+/* Whether host input may enter the FIFO now: see the top of this file. */
+static bool serial_listening(const struct serial *s)
+{
+	if (s->mcr & MCR_LOOP)
+		return false; /* loopback takes the receiver off the line */
+	return s->polled || ((s->ier & IER_RDI) && (s->mcr & MCR_OUT2));
+}
+
+/*
+ * The input thread waits (want_space) for the FIFO to empty or the guest to
+ * listen, and one of them just happened. Called with the lock held.
  */
 static void rx_room(struct serial *s)
 {
@@ -211,6 +232,8 @@ static bool serial_write(struct serial *s, unsigned reg, uint8_t v)
 		if (!(s->ier & IER_THRI) && (v & IER_THRI))
 			s->thri_pending = true;
 		s->ier = v & 0x0f;
+		if (serial_listening(s))
+			rx_room(s);
 		break;
 	case IIR_FCR:
 		if (v & FCR_CLEAR_RX) {
@@ -224,6 +247,8 @@ static bool serial_write(struct serial *s, unsigned reg, uint8_t v)
 		break;
 	case MCR:
 		s->mcr = v & 0x1f;
+		if (serial_listening(s))
+			rx_room(s);
 		break;
 	case SCR:
 		s->scr = v;
@@ -328,8 +353,9 @@ static bool serial_take_input(struct serial *s, struct serial_input *in, const u
 }
 
 /*
- * Moves pending bytes into the FIFO as far as it has room, but into one the
- * guest has started reading only once it is empty; asks to hear when it is.
+ * Moves pending bytes into the FIFO as far as it has room, while the guest
+ * listens, but into one the guest has started reading only once it is empty;
+ * asks to hear when it is, or when the guest starts listening.
  * The interrupt is an edge (ISA IRQ 4): a FIFO topped up while the guest
  * reads it would keep the line high for good under piped input or a paste,
  * and Linux's handler gives up after 512 passes with the line still high,
@@ -341,7 +367,7 @@ static bool serial_take_input(struct serial *s, struct serial_input *in, const u
 static void serial_deliver(struct serial *s, struct serial_input *in)
 {
 	pthread_mutex_lock(&s->lock);
-	if (!rx_count(s) || !s->rx_taken) {
+	if ((!rx_count(s) || !s->rx_taken) && serial_listening(s)) {
 		while (in->off < in->len && rx_count(s) < RX_SIZE) {
 			rx_push(s, in->pend[in->off++]);
 			counter_inc(&s->rx_bytes);
@@ -432,6 +458,7 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg, void **state
 	 */
 	s->dll = 1;
 	s->raw = cfg->console_raw;
+	s->polled = cfg->console_polled;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->out_lock, NULL);
 	*state = s;

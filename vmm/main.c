@@ -704,6 +704,7 @@ int main(int argc, char **argv)
 	if (r)
 		return r < 0 ? 0 : r;
 	o.vm.console_raw = isatty(STDIN_FILENO);
+	o.vm.console_polled = o.raw_path != NULL;
 	o.vm.pvm_host = host_is_pvm();
 
 	r = vm_init(&vm, &o.vm);

@@ -44,6 +44,7 @@ struct vm_config {
 	uint32_t net_poll_us;	 /* --net ...,poll=USEC: the worker's busy-poll window */
 	uint32_t net_defer_us;	 /* --net ...,defer=USEC: its sleeping TX-unarmed window */
 	bool console_raw;	 /* stdin is a tty: raw mode and the escape key */
+	bool console_polled;	 /* --raw: the guest polls the UART for input (devices/serial.c) */
 	bool pvm_host;		 /* /dev/kvm is KVM-PVM (no hardware virtualization) */
 	struct thread_pins pins; /* --pin: host CPUs of named threads */
 };

@@ -19,13 +19,16 @@ fail=0
 now() { cut -d' ' -f1 /proc/uptime; }
 since() { echo "$1 $(now)" | awk '{ printf "%.1f", $2 - $1 }'; }
 
-# boot NAME [SNVMM ARGS...]: runs the guest with stdin from /dev/null; sets $status, $secs and
-# leaves the console output, carriage returns removed, in $tmp/NAME.out.
+# boot NAME [SNVMM ARGS...]: runs the guest with stdin from $tmp/NAME.in where there is one, else
+# /dev/null; sets $status, $secs and leaves the console output, carriage returns removed, in
+# $tmp/NAME.out.
 boot() {
 	name=$1
 	shift
+	in=/dev/null
+	[ -f "$tmp/$name.in" ] && in=$tmp/$name.in
 	t0=$(now)
-	timeout "$limit" ./snvmm "$@" </dev/null >"$tmp/$name.raw" 2>&1
+	timeout "$limit" ./snvmm "$@" <"$in" >"$tmp/$name.raw" 2>&1
 	status=$?
 	secs=$(since "$t0")
 	tr -d '\r' <"$tmp/$name.raw" >"$tmp/$name.out"
@@ -85,6 +88,15 @@ tr -d '\r' <"$tmp/stdin.raw" >"$tmp/stdin.out"
 [ "$status" = 0 ] && grep -q 'snvmm-init: ready' "$tmp/stdin.out" &&
 	has_line stdin hello-from-stdin
 result $? "interactive shell driven through stdin" "want status 0 and a 'hello-from-stdin' line"
+
+# Typed ahead: the whole input is there before the kernel starts, and ends at once. It waits in
+# snvmm until the guest's 8250 driver listens: Linux clears the UART's FIFO when it opens the
+# console, which would throw away what was put there before.
+printf 'echo typed-ahead-$((6 * 7))\npoweroff\n' >"$tmp/typeahead.in"
+boot typeahead --initrd "$initrd" "$k"
+[ "$status" = 0 ] && has_line typeahead typed-ahead-42
+result $? "input piped in before the guest is up reaches its shell whole" \
+	"want status 0 and a 'typed-ahead-42' line"
 
 t=/sys/devices/system/cpu
 boot cpus --cpus 2 --initrd "$initrd" --append "snvmm.run=\"uname -r; nproc; echo \

@@ -3,8 +3,9 @@
  * The UART's registers as the guest sees them, through the port range it
  * registers: every value a guest writes is masked, the FIFO holds what it
  * holds and no more, reading an empty FIFO changes nothing, and interrupts
- * follow IER and OUT2. Only setup: no input thread, and no byte goes to
- * stdout (transmitted bytes loop back, MCR_LOOP).
+ * follow IER and OUT2. No byte goes to stdout (transmitted bytes loop back,
+ * MCR_LOOP). test_input starts the input thread on a pipe as stdin: host
+ * input waits until the guest listens, or enters at once for a polling guest.
  */
 #include "check.h"
 #include "device.h"
@@ -13,6 +14,8 @@
 #include "vm.h"
 
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 extern const struct device_ops serial_device;
 
@@ -21,6 +24,7 @@ enum { RBR_THR = 0, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define LOOP 0x10 /* MCR */
 #define OUT2 0x08 /* MCR */
 #define DR   0x01 /* LSR */
+#define RDI  0x01 /* IER */
 
 struct fixture {
 	struct vm_config cfg;
@@ -28,18 +32,24 @@ struct fixture {
 	const struct io_range *port;
 };
 
-static void fixture_init(struct fixture *f)
+static void fixture_init_polled(struct fixture *f, bool polled)
 {
 	void *state;
 
 	memset(f, 0, sizeof(*f));
 	f->cfg.ram_mib = 2;
+	f->cfg.console_polled = polled;
 	CHECK_EQ(vm_init(&f->vm, &f->cfg), 0);
 	CHECK_EQ(serial_device.setup(&f->vm, &f->cfg, &state), 0);
 	f->vm.devices[0] = (struct vm_device){.ops = &serial_device, .state = state};
 	f->vm.ndevices = 1;
 	f->port = io_find(&f->vm.io, IO_SPACE_PIO, SERIAL_COM1_PORT, 1);
 	CHECK(f->port != NULL);
+}
+
+static void fixture_init(struct fixture *f)
+{
+	fixture_init_polled(f, false);
 }
 
 static void outb(struct fixture *f, unsigned reg, uint8_t v)
@@ -196,11 +206,95 @@ static void test_interrupts(void)
 	vm_destroy(&f.vm);
 }
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Whether LSR shows received data within ms milliseconds (the input thread moves it). */
+static bool data_within(struct fixture *f, unsigned ms)
+{
+	double end = now() + ms / 1e3;
+
+	do {
+		if (inb(f, LSR) & DR)
+			return true;
+		usleep(1000);
+	} while (now() < end);
+	return false;
+}
+
+/* The bytes in the FIFO, at most n-1, as a string. */
+static const char *drain(struct fixture *f, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 1 < n && (inb(f, LSR) & DR))
+		buf[i++] = (char)inb(f, RBR_THR);
+	buf[i] = 0;
+	return buf;
+}
+
+/*
+ * Input through the thread, stdin a pipe. Linux clears the FIFO when its tty
+ * opens, before it enables the receive interrupt: input that came before must
+ * wait for that, as it must while the tty is closed again (IER 0) or the UART
+ * is in loopback. A polling guest enables no interrupt and still gets it.
+ */
+static void test_input(bool polled)
+{
+	struct fixture f;
+	char buf[16];
+	int p[2], saved = dup(STDIN_FILENO);
+
+	CHECK(saved >= 0 && pipe(p) == 0 && dup2(p[0], STDIN_FILENO) == STDIN_FILENO);
+	close(p[0]);
+	fixture_init_polled(&f, polled);
+	CHECK_EQ(serial_device.start(f.vm.devices[0].state), 0);
+	CHECK_EQ(write(p[1], "ab", 2), 2);
+	if (polled) {
+		CHECK(data_within(&f, 2000));
+		CHECK(!strcmp(drain(&f, buf, sizeof(buf)), "ab"));
+	} else {
+		CHECK(!data_within(&f, 200));
+		outb(&f, IER, RDI); /* no OUT2: the interrupt cannot reach the CPU */
+		CHECK(!data_within(&f, 100));
+		outb(&f, MCR, OUT2);
+		outb(&f, IIR_FCR, 0x07); /* as Linux's open: FIFOs on and cleared */
+		CHECK(data_within(&f, 2000));
+		CHECK(!strcmp(drain(&f, buf, sizeof(buf)), "ab"));
+		outb(&f, IER, 0); /* the tty closed: input waits again */
+		CHECK_EQ(write(p[1], "cd", 2), 2);
+		CHECK(!data_within(&f, 200));
+		outb(&f, IER, RDI);
+		CHECK(data_within(&f, 2000));
+		CHECK(!strcmp(drain(&f, buf, sizeof(buf)), "cd"));
+	}
+	/* Loopback takes the receiver off the line, for either kind of guest. */
+	outb(&f, MCR, OUT2 | LOOP);
+	CHECK_EQ(write(p[1], "e", 1), 1);
+	CHECK(!data_within(&f, 200));
+	outb(&f, MCR, OUT2);
+	CHECK(data_within(&f, 2000));
+	CHECK(!strcmp(drain(&f, buf, sizeof(buf)), "e"));
+
+	close(p[1]);
+	serial_device.stop(f.vm.devices[0].state);
+	vm_destroy(&f.vm);
+	CHECK(dup2(saved, STDIN_FILENO) == STDIN_FILENO);
+	close(saved);
+}
+
 int main(void)
 {
 	test_registers();
 	test_line_and_modem();
 	test_fifo();
 	test_interrupts();
+	test_input(false);
+	test_input(true);
 	return check_summary("test_serial");
 }
