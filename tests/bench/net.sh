@@ -352,13 +352,13 @@ for sv in $vmms; do
 	# Per packet as the tap counts them (a TCP skb), and per what the unit should be: a TCP
 	# data frame, a UDP packet that arrived.
 	for ph in tcp_h2g tcp_g2h udp_h2g udp_g2h; do
-		echo "target: $sv $ph exits/tap packet <= 0.05: $(per "$sv" "$ph" kvm_exit)," \
+		echo "target: $sv $ph exits/tap packet <= 0.05: $(per "$sv" "$ph" kvm_exit %.4f)," \
 			"$(meets "$(per "$sv" "$ph" kvm_exit %.9g)" le 0.05)"
 		case $ph in
 		tcp_*) f=per_data_frame u="data frame" ;;
 		*) f=per_delivered u="delivered packet" ;;
 		esac
-		echo "target: $sv $ph exits/$u <= 0.05: $($f "$sv" "$ph" kvm_exit)," \
+		echo "target: $sv $ph exits/$u <= 0.05: $($f "$sv" "$ph" kvm_exit %.4f)," \
 			"$(meets "$($f "$sv" "$ph" kvm_exit %.9g)" le 0.05)"
 	done
 	s=$(per "$sv" idle kvm_exit %.9g)
