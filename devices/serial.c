@@ -23,7 +23,10 @@
  * not in loopback), which Linux sets once its tty is open and clears before
  * it closes it. A guest that polls for input enables no interrupt: --raw
  * guests are taken to poll (cfg->console_polled), and get input whenever the
- * UART is not in loopback.
+ * UART is not in loopback. A Linux port set to IRQ 0 (polled by a timer,
+ * OUT2 left off) or kgdb's polling with the tty closed would get none; ours
+ * is PNP0501 with IRQ 4. OUT2 is what keeps the driver's probe, which writes
+ * IER 0x0f with OUT2 off, from letting input in to be cleared.
  */
 #include "device.h"
 #include "layout.h"
@@ -232,8 +235,6 @@ static bool serial_write(struct serial *s, unsigned reg, uint8_t v)
 		if (!(s->ier & IER_THRI) && (v & IER_THRI))
 			s->thri_pending = true;
 		s->ier = v & 0x0f;
-		if (serial_listening(s))
-			rx_room(s);
 		break;
 	case IIR_FCR:
 		if (v & FCR_CLEAR_RX) {
@@ -247,8 +248,6 @@ static bool serial_write(struct serial *s, unsigned reg, uint8_t v)
 		break;
 	case MCR:
 		s->mcr = v & 0x1f;
-		if (serial_listening(s))
-			rx_room(s);
 		break;
 	case SCR:
 		s->scr = v;
@@ -304,9 +303,12 @@ static void serial_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len
 	bool out = false;
 	(void)len; /* the UART has byte registers; wider accesses use the low byte */
 	pthread_mutex_lock(&s->lock);
-	if (is_write)
+	if (is_write) {
+		bool was_listening = serial_listening(s);
 		out = serial_write(s, offset & 7, data[0]);
-	else
+		if (!was_listening && serial_listening(s))
+			rx_room(s); /* input held for a listener may come now */
+	} else
 		data[0] = serial_read(s, offset & 7);
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
