@@ -23,10 +23,12 @@
  * not in loopback), which Linux sets once its tty is open and clears before
  * it closes it. A guest that polls for input enables no interrupt: --raw
  * guests are taken to poll (cfg->console_polled), and get input whenever the
- * UART is not in loopback. A Linux port set to IRQ 0 (polled by a timer,
- * OUT2 left off) or kgdb's polling with the tty closed would get none; ours
- * is PNP0501 with IRQ 4. OUT2 is what keeps the driver's probe, which writes
- * IER 0x0f with OUT2 off, from letting input in to be cleared.
+ * UART is not in loopback. OUT2 is what keeps the driver's probe, which
+ * writes IER 0x0f with OUT2 off, from letting input in to be cleared. A Linux
+ * port without an IRQ (set to 0 with setserial; ours has IRQ 4) leaves OUT2
+ * off and polls IIR from a timer with RDI on, which the probe never does: an
+ * IIR read with RDI on counts as listening too, until RDI goes off. kgdb's
+ * polling with the tty closed gets no input.
  */
 #include "device.h"
 #include "layout.h"
@@ -88,6 +90,7 @@ struct serial {
 	uint32_t rx_head, rx_tail; /* free-running */
 	bool want_space;	   /* input waits for the guest to drain the FIFO or to listen */
 	bool polled;		   /* the guest polls: input need not wait for its interrupt */
+	bool iir_polled;	   /* IIR read with RDI on and OUT2 off since RDI went on */
 	bool rx_taken;		   /* the guest read from the FIFO since input last entered it */
 
 	pthread_mutex_t out_lock; /* keeps output bytes in order, outside lock */
@@ -136,7 +139,7 @@ static bool serial_listening(const struct serial *s)
 {
 	if (s->mcr & MCR_LOOP)
 		return false; /* loopback takes the receiver off the line */
-	return s->polled || ((s->ier & IER_RDI) && (s->mcr & MCR_OUT2));
+	return s->polled || ((s->ier & IER_RDI) && ((s->mcr & MCR_OUT2) || s->iir_polled));
 }
 
 /*
@@ -235,6 +238,8 @@ static bool serial_write(struct serial *s, unsigned reg, uint8_t v)
 		if (!(s->ier & IER_THRI) && (v & IER_THRI))
 			s->thri_pending = true;
 		s->ier = v & 0x0f;
+		if (!(s->ier & IER_RDI))
+			s->iir_polled = false;
 		break;
 	case IIR_FCR:
 		if (v & FCR_CLEAR_RX) {
@@ -277,6 +282,8 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 		return dlab ? s->dlm : s->ier;
 	case IIR_FCR:
 		v = serial_iir(s);
+		if ((s->ier & IER_RDI) && !(s->mcr & MCR_OUT2))
+			s->iir_polled = true;
 		/* Reading IIR acknowledges a THRE interrupt it reports. */
 		if ((v & 0x0f) == IIR_THRI)
 			s->thri_pending = false;
@@ -303,13 +310,13 @@ static void serial_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len
 	bool out = false;
 	(void)len; /* the UART has byte registers; wider accesses use the low byte */
 	pthread_mutex_lock(&s->lock);
-	if (is_write) {
-		bool was_listening = serial_listening(s);
+	bool was_listening = serial_listening(s);
+	if (is_write)
 		out = serial_write(s, offset & 7, data[0]);
-		if (!was_listening && serial_listening(s))
-			rx_room(s); /* input held for a listener may come now */
-	} else
+	else
 		data[0] = serial_read(s, offset & 7);
+	if (!was_listening && serial_listening(s))
+		rx_room(s); /* input held for a listener may come now */
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	if (out)

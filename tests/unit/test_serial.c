@@ -242,7 +242,8 @@ static const char *drain(struct fixture *f, char *buf, size_t n)
  * Input through the thread, stdin a pipe. Linux clears the FIFO when its tty
  * opens, before it enables the receive interrupt: input that came before must
  * wait for that, as it must while the tty is closed again (IER 0) or the UART
- * is in loopback. A polling guest enables no interrupt and still gets it.
+ * is in loopback. A port with no IRQ polls IIR with RDI on and gets it; a
+ * polling guest (--raw) enables no interrupt and still gets it.
  */
 static void test_input(bool polled)
 {
@@ -272,6 +273,30 @@ static void test_input(bool polled)
 		outb(&f, IER, RDI);
 		CHECK(data_within(&f, 2000));
 		CHECK(!strcmp(drain(&f, buf, sizeof(buf)), "cd"));
+		/*
+		 * A port with no IRQ: OUT2 off, RDI on, IIR polled by a timer. The
+		 * IER write alone (the driver's probe) does not open the gate.
+		 */
+		outb(&f, IER, 0);
+		outb(&f, MCR, 0);
+		CHECK_EQ(write(p[1], "fg", 2), 2);
+		inb(&f, IIR_FCR); /* RDI off: no poll */
+		outb(&f, IER, 0x0f);
+		CHECK(!data_within(&f, 200));
+		outb(&f, IER, RDI);
+		CHECK(!data_within(&f, 200));
+		CHECK_EQ(inb(&f, IIR_FCR) & 0x0f, 0x01); /* the poll */
+		CHECK(data_within(&f, 2000));
+		CHECK_EQ(inb(&f, IIR_FCR) & 0x0f, 0x04); /* received data, as the poll sees it */
+		CHECK(!strcmp(drain(&f, buf, sizeof(buf)), "fg"));
+		outb(&f, IER, 0); /* closed: it takes another poll with RDI on to listen */
+		CHECK_EQ(write(p[1], "h", 1), 1);
+		outb(&f, IER, RDI);
+		CHECK(!data_within(&f, 200));
+		inb(&f, IIR_FCR);
+		CHECK(data_within(&f, 2000));
+		CHECK(!strcmp(drain(&f, buf, sizeof(buf)), "h"));
+		outb(&f, MCR, OUT2);
 	}
 	/* Loopback takes the receiver off the line, for either kind of guest. */
 	outb(&f, MCR, OUT2 | LOOP);
