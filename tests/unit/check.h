@@ -8,7 +8,9 @@
 #ifndef SNVMM_TEST_CHECK_H
 #define SNVMM_TEST_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 static unsigned check_passed, check_failed;
 
@@ -33,6 +35,15 @@ static unsigned check_passed, check_failed;
 				__FILE__, __LINE__, #a, #b, check_a_, check_b_);                   \
 		}                                                                                  \
 	} while (0)
+
+/* CLOCK_MONOTONIC in nanoseconds, for tests that bound a wait. */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static inline int check_summary(const char *suite)
 {

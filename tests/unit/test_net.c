@@ -16,7 +16,6 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <stdio.h>
-#include <time.h>
 
 #define RAM	 (MEM_32BIT_END + (64ULL << 20)) /* so the MMIO hole is a real hole */
 #define BUF_GPA	 0x100000ULL
@@ -970,14 +969,6 @@ static void test_busy_poll(void)
 	CHECK(!g.dp.tx_unarmed);
 	CHECK_EQ(g.dp.poll_until_ns, 0);
 	fg_destroy(&g);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /*

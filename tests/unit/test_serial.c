@@ -14,7 +14,6 @@
 #include "vm.h"
 
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 extern const struct device_ops serial_device;
@@ -206,24 +205,16 @@ static void test_interrupts(void)
 	vm_destroy(&f.vm);
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Whether LSR shows received data within ms milliseconds (the input thread moves it). */
 static bool data_within(struct fixture *f, unsigned ms)
 {
-	double end = now() + ms / 1e3;
+	uint64_t end = mono_ns() + ms * 1000000ull;
 
 	do {
 		if (inb(f, LSR) & DR)
 			return true;
 		usleep(1000);
-	} while (now() < end);
+	} while (mono_ns() < end);
 	return false;
 }
 
