@@ -95,6 +95,41 @@ meets() {
 	}'
 }
 
+# thread_times PID: one line per thread of process PID and per vhost kernel thread serving it
+# (vhost-PID, a kernel thread before Linux 6.4; a thread of the process since): "vcpu" or
+# "other", then utime, stime and guest time in clock ticks (/proc/PID/task/TID/stat fields 14,
+# 15 and 43; guest time is the part of utime the thread spent in guest mode, sampled by the
+# tick; KVM on x86 accounts the tick that ends a guest's run to the guest since Linux 5.12). The
+# vCPU thread is snvmm's vcpu0 or QEMU's "CPU 0/KVM"; everything else (the packet worker,
+# QEMU's main loop, vhost) is the datapath's and the VMM's own work.
+thread_times() {
+	for tt_d in /proc/"$1"/task/* /proc/[0-9]*; do
+		read -r tt_c 2>/dev/null <"$tt_d/comm" || continue
+		case $tt_d in
+		/proc/"$1"/task/*) ;;
+		*) [ "$tt_c" = "vhost-$1" ] || continue ;; # a kernel thread, not in the task list
+		esac
+		case $tt_c in
+		vcpu0 | "CPU 0/KVM") tt_k=vcpu ;;
+		*) tt_k=other ;;
+		esac
+		# The name (field 2) may hold spaces: count the fields after its closing ')'.
+		awk -v k="$tt_k" -v id="${tt_d##*/}" '{ sub(/.*\) /, ""); print k, id, $12, $13, $41 }' \
+			"$tt_d/stat" 2>/dev/null
+	done
+}
+
+# cpu_split BEFORE AFTER: from two thread_times snapshots, "guest_cs", "vcpu_host_cs" (the vCPU
+# thread's CPU time out of guest mode: KVM's exit handling and the VMM's own) and "datapath_cs"
+# (every other thread's), in hundredths of a second (USER_HZ, 100 on x86). A thread missing
+# from BEFORE counts from 0; one gone from AFTER is not counted.
+cpu_split() {
+	awk 'FNR == NR { u[$2] = $3; s[$2] = $4; g[$2] = $5; next }
+		{ du = $3 - u[$2]; ds = $4 - s[$2]; dg = $5 - g[$2]
+		  if ($1 == "vcpu") { guest += dg; host += du + ds - dg } else dp += du + ds }
+		END { printf "guest_cs %d\nvcpu_host_cs %d\ndatapath_cs %d\n", guest, host, dp }' "$1" "$2"
+}
+
 # Where exits go: by exit reason, as KVM's kvm_exit tracepoint gives it (an SVM exit code on AMD,
 # AMD APM vol. 2 appendix C; a VMX basic exit reason on Intel, SDM vol. 3 appendix C) and, among
 # MSR accesses, the x2APIC EOI, TSC deadline and ICR registers. In the rig L1 is an SVM host.

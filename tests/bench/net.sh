@@ -73,11 +73,13 @@ phase() {
 	shift
 	p0=$(tap_packets "$tap")
 	b0=$(tap_bytes "$tap")
+	thread_times "$vmm_pid" >"$tmp/$vmm.$name.cpu0"
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	perf_stat "$tmp/$vmm.$name.perf" "$events" -a -- \
 		timeout 60 "$@" >"$tmp/$vmm.$name.out" 2>&1
 	rc=$?
 	t1=$(cut -d' ' -f1 /proc/uptime)
+	thread_times "$vmm_pid" >"$tmp/$vmm.$name.cpu1"
 	p1=$(tap_packets "$tap")
 	b1=$(tap_bytes "$tap")
 	{
@@ -89,6 +91,7 @@ phase() {
 			echo "$name.$e $(perf_count "$tmp/$vmm.$name.perf" "kvm:$e")"
 		done
 		perf_breakdown "$tmp/$vmm.$name.perf" | sed "s/^/$name./"
+		cpu_split "$tmp/$vmm.$name.cpu0" "$tmp/$vmm.$name.cpu1" | sed "s/^/$name./"
 	} >>"$tmp/$vmm"
 	[ "$rc" = 0 ] || { echo "bench-net: $vmm: $name exited $rc:"; tail -n 5 "$tmp/$vmm.$name.out"; }
 }
@@ -282,6 +285,20 @@ f_get() { get "$2" "$1"; }
 f_per() { per "$3" "$1" "$2"; }
 f_perb() { per_data_frame "$3" "$1" "$2"; }
 f_perd() { per_delivered "$3" "$1" "$2"; }
+# CPU time from thread_times (lib.sh), in hundredths of a second: per cent of the phase, and
+# microseconds per packet the tap moved.
+f_pct() { div "$(get "$3" "$1.$2")" "$(get "$3" "$1.seconds")" %.0f; }
+f_us() { div "$(get "$3" "$1.$2")" "$(get "$3" "$1.packets")" %.9g | awk '{ print $1 == "-" ? "-" : sprintf("%.1f", $1 * 1e4) }'; }
+# f_ceiling PHASE VMM: the phase's throughput (Mbit/s, packets/s) scaled by phase time over the
+# vCPU's guest time: what the vCPU would carry if it never left the guest and nothing else held
+# it back. A bound on what any change to exits or the VMM's own work could buy where the vCPU
+# is the bottleneck (busy, in guest and out, for all of the phase), and no bound where it is not.
+f_ceiling() {
+	case $1 in tcp_*) m=$(mbps "$(get "$2" "$1.bps")") ;; *) m=$(get "$2" "$1.pps") ;; esac
+	awk -v m="$m" -v s="$(get "$2" "$1.seconds")" -v g="$(get "$2" "$1.guest_cs")" 'BEGIN {
+		if (m == "-" || s == "-" || g == "-" || g + 0 == 0) print "-"
+		else printf "%.0f\n", m * s * 100 / g }'
+}
 line "ping RTT min (ms)" f_rtt min
 line "ping RTT avg (ms)" f_rtt avg
 line "ping RTT max (ms)" f_rtt max
@@ -321,6 +338,13 @@ for ph in ping tcp_h2g tcp_g2h udp_h2g udp_g2h; do
 	for label in $BD_LABELS; do
 		line "$ph $label/pkt" f_per "$ph" "$label"
 	done
+	line "$ph vCPU in guest (%)" f_pct "$ph" guest_cs
+	line "$ph vCPU out of guest (%)" f_pct "$ph" vcpu_host_cs
+	line "$ph other threads (%)" f_pct "$ph" datapath_cs
+	line "$ph guest us/pkt" f_us "$ph" guest_cs
+	line "$ph vCPU out of guest us/pkt" f_us "$ph" vcpu_host_cs
+	line "$ph other threads us/pkt" f_us "$ph" datapath_cs
+	line "$ph at guest time only" f_ceiling "$ph"
 done
 
 # Against the issue's targets: snvmm versus the best QEMU configuration measured, per figure.
