@@ -95,20 +95,30 @@ meets() {
 	}'
 }
 
-# thread_times PID: one line per thread of process PID and per vhost kernel thread serving it
-# (vhost-PID, a kernel thread before Linux 6.4; a thread of the process since): "vcpu" or
-# "other", then utime, stime and guest time in clock ticks (/proc/PID/task/TID/stat fields 14,
-# 15 and 43; guest time is the part of utime the thread spent in guest mode, sampled by the
-# tick; KVM on x86 accounts the tick that ends a guest's run to the guest since Linux 5.12). The
-# vCPU thread is snvmm's vcpu0 or QEMU's "CPU 0/KVM"; everything else (the packet worker,
-# QEMU's main loop, vhost) is the datapath's and the VMM's own work.
+# vhost_tid PID: the thread id of the vhost worker serving process PID, named vhost-PID: a
+# kernel thread of its own before Linux 6.4, a thread of PID (vhost_task) since. Fails if none.
+vhost_tid() {
+	for vt_c in /proc/[0-9]*/comm /proc/"$1"/task/*/comm; do
+		read -r vt_n 2>/dev/null <"$vt_c" || continue
+		[ "$vt_n" = "vhost-$1" ] || continue
+		vt_c=${vt_c%/comm}
+		echo "${vt_c##*/}"
+		return 0
+	done
+	return 1
+}
+
+# thread_times PID: one line per thread of process PID and for a vhost kernel thread serving it
+# (vhost_tid): "vcpu" or "other", the thread id, then utime, stime and guest time in clock
+# ticks (/proc/PID/task/TID/stat fields 14, 15 and 43; guest time is the part of utime the
+# thread spent in guest mode, sampled by the tick; KVM on x86 accounts the tick that ends a
+# guest's run to the guest since Linux 5.12). The vCPU thread is snvmm's vcpu0 or QEMU's
+# "CPU 0/KVM"; every other thread (the packet worker, QEMU's main loop, vhost) is the
+# datapath's and the VMM's own work.
 thread_times() {
-	for tt_d in /proc/"$1"/task/* /proc/[0-9]*; do
+	tt_v=$(vhost_tid "$1") && [ ! -e "/proc/$1/task/$tt_v" ] && tt_v=/proc/$tt_v || tt_v=
+	for tt_d in /proc/"$1"/task/* $tt_v; do
 		read -r tt_c 2>/dev/null <"$tt_d/comm" || continue
-		case $tt_d in
-		/proc/"$1"/task/*) ;;
-		*) [ "$tt_c" = "vhost-$1" ] || continue ;; # a kernel thread, not in the task list
-		esac
 		case $tt_c in
 		vcpu0 | "CPU 0/KVM") tt_k=vcpu ;;
 		*) tt_k=other ;;
@@ -120,14 +130,14 @@ thread_times() {
 }
 
 # cpu_split BEFORE AFTER: from two thread_times snapshots, "guest_cs", "vcpu_host_cs" (the vCPU
-# thread's CPU time out of guest mode: KVM's exit handling and the VMM's own) and "datapath_cs"
+# thread's CPU time out of guest mode: KVM's exit handling and the VMM's own) and "other_cs"
 # (every other thread's), in hundredths of a second (USER_HZ, 100 on x86). A thread missing
 # from BEFORE counts from 0; one gone from AFTER is not counted.
 cpu_split() {
 	awk 'FNR == NR { u[$2] = $3; s[$2] = $4; g[$2] = $5; next }
 		{ du = $3 - u[$2]; ds = $4 - s[$2]; dg = $5 - g[$2]
-		  if ($1 == "vcpu") { guest += dg; host += du + ds - dg } else dp += du + ds }
-		END { printf "guest_cs %d\nvcpu_host_cs %d\ndatapath_cs %d\n", guest, host, dp }' "$1" "$2"
+		  if ($1 == "vcpu") { guest += dg; host += du + ds - dg } else other += du + ds }
+		END { printf "guest_cs %d\nvcpu_host_cs %d\nother_cs %d\n", guest, host, other }' "$1" "$2"
 }
 
 # Where exits go: by exit reason, as KVM's kvm_exit tracepoint gives it (an SVM exit code on AMD,

@@ -117,10 +117,7 @@ pin_qemu() {
 	for t in /proc/$vmm_pid/task/*; do
 		[ "$(cat "$t/comm" 2>/dev/null)" = "CPU 0/KVM" ] && vt=${t##*/}
 	done
-	# A kernel thread before Linux 6.4, a thread of QEMU's own process (vhost_task) since.
-	for c in /proc/[0-9]*/comm /proc/$vmm_pid/task/*/comm; do
-		[ "$(cat "$c" 2>/dev/null)" = "vhost-$vmm_pid" ] && wt=${c%/comm} && wt=${wt##*/}
-	done
+	wt=$(vhost_tid "$vmm_pid")
 	[ -n "$vt" ] && [ -n "$wt" ] && taskset -p 1 "$vt" >/dev/null &&
 		taskset -p $((1 << last_cpu)) "$wt" >/dev/null &&
 		echo "bench-net: $vmm: CPU 0/KVM ($vt) on CPU 0, vhost-$vmm_pid ($wt) on CPU $last_cpu"
@@ -340,10 +337,10 @@ for ph in ping tcp_h2g tcp_g2h udp_h2g udp_g2h; do
 	done
 	line "$ph vCPU in guest (%)" f_pct "$ph" guest_cs
 	line "$ph vCPU out of guest (%)" f_pct "$ph" vcpu_host_cs
-	line "$ph other threads (%)" f_pct "$ph" datapath_cs
+	line "$ph other threads (%)" f_pct "$ph" other_cs
 	line "$ph guest us/pkt" f_us "$ph" guest_cs
 	line "$ph vCPU out of guest us/pkt" f_us "$ph" vcpu_host_cs
-	line "$ph other threads us/pkt" f_us "$ph" datapath_cs
+	line "$ph other threads us/pkt" f_us "$ph" other_cs
 	line "$ph at guest time only" f_ceiling "$ph"
 done
 
