@@ -13,7 +13,7 @@
  * RX: while the tap is readable, read each frame straight into the next
  * posted buffer. With no buffer posted the frame stays in the tap and
  * epoll stops watching the tap for input (EPOLLIN dropped) until the guest
- * posts more (its RX kick).
+ * posts more (its RX kick, asked for after half a ring of posts).
  *
  * Interrupts: an eventfd write as soon as a flush finds the guest asked for
  * one (irq_at), not at the end of the round. A guest that asked to hear when
@@ -52,6 +52,8 @@
  * fill one (under 4 frames per window) is served as without deferring.
  */
 #define NET_DEFER_MIN 4
+/* Posts the guest makes before its RX kick when frames wait for buffers (ring/snnet.h). */
+#define NET_RX_KICK_AFTER (SNNET_QUEUE_SIZE / 2)
 
 static const char *const queue_name[2] = {"TX", "RX"};
 
@@ -454,8 +456,15 @@ static void rx_process(struct net_dp *dp, bool tap_in)
 	while (delivered + too_big < SNNET_QUEUE_SIZE && !snring_dev_broken(q) && !dp->tap_gone) {
 		n = snring_dev_peek(q, &b);
 		if (n == -EAGAIN) {
-			/* No buffer: ask for a kick at the next post, then look once more. */
-			n = snring_dev_want_kick(q);
+			/*
+			 * No buffer: ask for a kick, then look once more. With frames
+			 * waiting (the tap readable, or a burst cut short) the guest is
+			 * behind, and each of its NAPI polls reposts what it took: one
+			 * kick per half ring instead of one per poll (ring/snnet.h says
+			 * why the kick still comes). Else at the next post.
+			 */
+			n = snring_dev_want_kick_after(q,
+						       tap_in || delivered ? NET_RX_KICK_AFTER : 1);
 			if (n > 0)
 				continue;
 			if (n == 0 && delivered == 0 && tap_in) {

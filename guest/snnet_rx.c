@@ -72,7 +72,9 @@ static int snnet_rx_post_slot(struct snnet_priv *p, u16 id, bool in_napi)
 
 /*
  * Posts buffers into every free slot, publishes them and kicks the device if
- * it asked. Returns false when an allocation failed.
+ * it asked. Returns false when an allocation failed, and then kicks anyway:
+ * a device out of buffers waits for half a ring of posts (ring/snnet.h),
+ * which a refill that stops short may never reach.
  */
 bool snnet_rx_refill(struct snnet_priv *p, bool in_napi)
 {
@@ -91,7 +93,7 @@ bool snnet_rx_refill(struct snnet_priv *p, bool in_napi)
 		}
 		p->rx_ids.nfree--;
 	}
-	if (snring_drv_flush(&p->rx)) {
+	if (snring_drv_flush(&p->rx) || !ok) {
 		snnet_doorbell(p, SNNET_DOORBELL_RX);
 		snnet_rx_count(p, SNNET_RX_KICKS);
 	}

@@ -33,6 +33,12 @@
  * buffer takes every frame if it holds SNNET_VNET_HDR_LEN + 14 + 4 + mtu, or
  * SNNET_MAX_BUF_LEN under GUEST_TSO4/6; a longer frame is dropped (rx_too_big)
  * and the buffer it met stays posted, its bytes undefined, for the next frame.
+ * RX kicks: with frames waiting and no buffer posted, the device asks to be
+ * kicked only after SNNET_QUEUE_SIZE / 2 more posts (kick_at), so that a
+ * guest that falls behind kicks once per half ring, not once per NAPI poll.
+ * So a driver keeps at least that many RX buffers, reposts each one it takes
+ * back, and rings the RX doorbell whatever kick_at says when it cannot (no
+ * memory): else its RX waits for good. A wrong driver stalls only itself.
  * An error completion (SNRING_USED_F_ERROR, len 0) means the buffer was not
  * used (TX: not sent): a bad descriptor or table or a too-short buffer (protocol
  * errors), or the tap refused the frame (counted in drops). At its 16th

@@ -907,22 +907,32 @@ static inline void snring_dev_arm(struct snring_dev *q)
 }
 
 /*
- * Before sleeping: asks for a kick at the next post, then re-checks. Returns
- * 0 when the caller may sleep (the next post will kick), >0 when descriptors
- * are waiting (consume them first), -EPROTO or -EIO.
+ * Before sleeping: asks for a kick once the driver has posted n more
+ * descriptors (n clamped to 1..size), then re-checks. Returns 0 when the
+ * caller may sleep (the n-th post will kick), >0 when descriptors are waiting
+ * (consume them first, however few), -EPROTO or -EIO. An n above 1 is only
+ * for a driver that is known to post at least n more without hearing from
+ * the device (the NIC's RX refill: ring/snnet.h), or it never kicks.
  */
-static inline int snring_dev_want_kick(struct snring_dev *q)
+static inline int snring_dev_want_kick_after(struct snring_dev *q, uint32_t n)
 {
 	if (q->broken)
 		return -EIO;
 	if (q->next != q->avail_known)
 		return (int)(q->avail_known - q->next);
+	n = n < 1 ? 1 : n > q->size ? q->size : n;
 	/*
 	 * [B6] full fence between writing kick_at and re-reading avail; pairs
 	 * with [B5]. The load also acquires avail, like [B2].
 	 */
-	snring_dev_arm(q);
+	snring_store_sc(&q->mine->kick_at, snring_cpu_to_le32(q->next + n - 1));
 	return snring__dev_took_avail(q, snring_le32_to_cpu(snring_load_sc(&q->theirs->avail)));
+}
+
+/* As snring_dev_want_kick_after(q, 1): a kick at the next post. */
+static inline int snring_dev_want_kick(struct snring_dev *q)
+{
+	return snring_dev_want_kick_after(q, 1);
 }
 
 #endif

@@ -281,7 +281,19 @@ static void test_rx(void)
 	snring_drv_set_indirect(t, 1, buf_gpa(22) + 8, 2000, SNRING_DESC_F_WRITE);
 	CHECK_EQ(post(&g, 1, buf_gpa(1), 2048, 1, SNRING_DESC_F_WRITE), 0);
 	CHECK_EQ(post(&g, 1, buf_gpa(20), 32, 2, SNRING_DESC_F_WRITE | SNRING_DESC_F_INDIRECT), 0);
-	CHECK(snring_drv_flush(&g.q[1])); /* the device armed the RX kick */
+	/*
+	 * With a frame waiting the device asked for its kick only after half a
+	 * ring of posts: the 128th post kicks, not the 127th.
+	 */
+	CHECK(!snring_drv_flush(&g.q[1]));
+	for (uint16_t i = 3; i < SNNET_QUEUE_SIZE / 2; i++) {
+		CHECK_EQ(post(&g, 1, buf_gpa(40), 2048, i, SNRING_DESC_F_WRITE), 0);
+		CHECK(!snring_drv_flush(&g.q[1]));
+	}
+	CHECK_EQ(net_dp_poll(&g.dp, 0), 0); /* no kick, tap ignored: still waiting */
+	CHECK_EQ(g.dp.c.rx_packets, 0);
+	CHECK_EQ(post(&g, 1, buf_gpa(40), 2048, SNNET_QUEUE_SIZE / 2, SNRING_DESC_F_WRITE), 0);
+	CHECK(snring_drv_flush(&g.q[1]));
 	fg_kick(&g, 1);
 	CHECK_EQ(net_dp_poll(&g.dp, 0), 0);
 	CHECK_EQ(reclaim_all(&g, 1, d, 8), 1);

@@ -210,6 +210,41 @@ static void test_want_irq_after(void)
 }
 
 /*
+ * A delayed kick request (the NIC's RX out of buffers) kicks at the n-th post,
+ * not before; posts the device finds on its re-check are its to take, however
+ * few; n is clamped to 1..size.
+ */
+static void test_want_kick_after(void)
+{
+	struct rig r;
+	struct snring_buf b = {.addr = WBASE, .len = 256, .flags = SNRING_DESC_F_WRITE}, got[QSIZE];
+
+	rig_setup(&r, true);
+	CHECK_EQ(snring_dev_want_kick_after(&r.dev, 3), 0);
+	CHECK_EQ(le32toh(rig_q(&r)->dev.kick_at), 2);
+	for (int i = 0; i < 2; i++) {
+		b.id = (uint16_t)i;
+		CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+		CHECK(!snring_drv_flush(&r.drv)); /* posts 1 and 2: not yet */
+	}
+	/* Before it sleeps the device sees the two (a round woken by something else). */
+	CHECK_EQ(snring_dev_want_kick_after(&r.dev, 3), 2);
+	CHECK_EQ(snring_dev_dequeue_batch(&r.dev, got, QSIZE), 2);
+	CHECK_EQ(snring_dev_want_kick_after(&r.dev, 3), 0);
+	for (int i = 2; i < 5; i++) {
+		b.id = (uint16_t)i;
+		CHECK_EQ(snring_drv_post(&r.drv, &b), 0);
+	}
+	CHECK(snring_drv_flush(&r.drv)); /* three in one flush: past kick_at */
+	CHECK_EQ(snring_dev_dequeue_batch(&r.dev, got, QSIZE), 3);
+	CHECK_EQ(snring_dev_want_kick_after(&r.dev, 0), 0); /* 0 is 1: the next post */
+	CHECK_EQ(le32toh(rig_q(&r)->dev.kick_at), 5);
+	CHECK_EQ(snring_dev_want_kick_after(&r.dev, 1000), 0); /* at most a ring's worth */
+	CHECK_EQ(le32toh(rig_q(&r)->dev.kick_at), 5 + QSIZE - 1);
+	rig_teardown(&r);
+}
+
+/*
  * snring_drv_post_batch(): posts until the ring is full and says how many; a
  * bad descriptor ends the batch, refused with -EINVAL only when it comes first.
  */
@@ -449,6 +484,7 @@ int main(void)
 	test_layout();
 	test_roundtrip();
 	test_want_irq_after();
+	test_want_kick_after();
 	test_post_batch();
 	test_need_event();
 	test_bad_descriptors();
