@@ -132,8 +132,8 @@ static void fz_op(struct fz *f, int op)
 	case 2:
 		(void)snring_dev_flush(&q->dev);
 		break;
-	case 3:
-		(void)snring_dev_want_kick(&q->dev);
+	case 3: /* n from 0 (taken as 1) to 15, clamped to the ring */
+		(void)snring_dev_want_kick_after(&q->dev, (unsigned)op >> 4);
 		break;
 	case 4:
 		if (snring_dev_peek(&q->dev, b) == 0 && snring_dev_dequeue(&q->dev, &b[1]) == 0) {
