@@ -782,6 +782,28 @@ static void *t_host_writer(void *arg)
 }
 
 /* poll_us or defer_us > 0: the same with the worker busy-polling or deferring between kicks. */
+/*
+ * The guest's RX poll: takes up to budget (at most 64, NAPI's) completions,
+ * checks each against what t_host_writer sent, reposts its buffer, publishes
+ * and kicks if asked. Returns how many it took.
+ */
+static int t_rx_poll(struct fake_guest *g, uint32_t budget, uint32_t *rx_done, uint32_t *rx_bad)
+{
+	struct snring_done d[64];
+	uint8_t want[T_SLOT];
+	int n = reclaim_all(g, 1, d, budget < 64 ? budget : 64);
+
+	for (int i = 0; i < n; i++, (*rx_done)++) {
+		make_frame(want, t_len(*rx_done), *rx_done + 1000000);
+		if (d[i].len != t_len(*rx_done) ||
+		    memcmp(fg_ptr(g, T_RXBASE + d[i].id * T_SLOT, T_SLOT), want, d[i].len))
+			(*rx_bad)++;
+		post(g, 1, T_RXBASE + d[i].id * T_SLOT, T_SLOT, d[i].id, SNRING_DESC_F_WRITE);
+	}
+	flush_kick(g, 1);
+	return n;
+}
+
 static void test_threads(uint32_t poll_us, uint32_t defer_us)
 {
 	struct fake_guest g;
@@ -789,7 +811,6 @@ static void test_threads(uint32_t poll_us, uint32_t defer_us)
 	pthread_t worker, reader, writer;
 	struct snring_done d[64];
 	uint32_t tx_posted = 0, tx_done = 0, rx_done = 0, rx_bad = 0, sleeps = 0, lost_irqs = 0;
-	uint8_t want[T_SLOT];
 
 	CHECK_EQ(fg_init(&g, RAM, -1), 0);
 	g.dp.p.poll_us = poll_us;
@@ -818,17 +839,7 @@ static void test_threads(uint32_t poll_us, uint32_t defer_us)
 		n = reclaim_all(&g, 0, d, 64);
 		tx_done += (uint32_t)n;
 		progress |= n > 0;
-		n = reclaim_all(&g, 1, d, 64);
-		for (int i = 0; i < n; i++, rx_done++) {
-			make_frame(want, t_len(rx_done), rx_done + 1000000);
-			if (d[i].len != t_len(rx_done) ||
-			    memcmp(fg_ptr(&g, T_RXBASE + d[i].id * T_SLOT, T_SLOT), want, d[i].len))
-				rx_bad++;
-			post(&g, 1, T_RXBASE + d[i].id * T_SLOT, T_SLOT, d[i].id,
-			     SNRING_DESC_F_WRITE);
-		}
-		flush_kick(&g, 1);
-		progress |= n > 0;
+		progress |= t_rx_poll(&g, 64, &rx_done, &rx_bad) > 0;
 		/* TX asks as the guest driver does: once half the ring is back. */
 		if (!progress && snring_drv_want_irq_after(&g.q[0], SNNET_QUEUE_SIZE / 2) == 0 &&
 		    snring_drv_want_irq(&g.q[1]) == 0) {
@@ -861,20 +872,18 @@ static void test_threads(uint32_t poll_us, uint32_t defer_us)
 }
 
 /*
- * RX only, a guest slower than the host: each of its polls takes at most 64
- * frames (NAPI's budget), reposts those buffers and then dawdles, so the
+ * RX only, a guest far slower than the host: each of its polls takes at most
+ * 16 frames, reposts those buffers and then dawdles a millisecond, so the
  * worker keeps running out of buffers with frames waiting. Asked to kick only
  * after half a ring of posts, the guest kicks at most once per 128 frames
- * (one kick per poll, 312, would fail here), and no frame is lost or stuck.
+ * (one kick per poll, 1250, would fail here), and no frame is lost or stuck.
  */
 static void test_rx_slow_guest(void)
 {
 	struct fake_guest g;
 	struct t_host wr = {&g, 0};
 	pthread_t worker, writer;
-	struct snring_done d[64];
 	uint32_t rx_done = 0, rx_bad = 0, lost_irqs = 0;
-	uint8_t want[T_SLOT];
 
 	CHECK_EQ(fg_init(&g, RAM, -1), 0);
 	CHECK_EQ(fg_start(&g, ALL_F), 0);
@@ -885,18 +894,7 @@ static void test_rx_slow_guest(void)
 	pthread_create(&worker, NULL, t_worker, &g.dp);
 	pthread_create(&writer, NULL, t_host_writer, &wr);
 	while (rx_done < T_FRAMES && !lost_irqs) {
-		int n = reclaim_all(&g, 1, d, 64);
-
-		for (int i = 0; i < n; i++, rx_done++) {
-			make_frame(want, t_len(rx_done), rx_done + 1000000);
-			if (d[i].len != t_len(rx_done) ||
-			    memcmp(fg_ptr(&g, T_RXBASE + d[i].id * T_SLOT, T_SLOT), want, d[i].len))
-				rx_bad++;
-			post(&g, 1, T_RXBASE + d[i].id * T_SLOT, T_SLOT, d[i].id,
-			     SNRING_DESC_F_WRITE);
-		}
-		flush_kick(&g, 1);
-		if (n) {
+		if (t_rx_poll(&g, 16, &rx_done, &rx_bad)) {
 			struct timespec ts = {0, 1000000}; /* the guest's stack at work */
 			nanosleep(&ts, NULL);
 		} else if (snring_drv_want_irq(&g.q[1]) == 0) {
