@@ -892,6 +892,12 @@ static inline void snring_dev_quiet(struct snring_dev *q)
 		snring_write_once(&q->mine->kick_at, snring_cpu_to_le32(q->next - 1));
 }
 
+/* Stores kick_at so that the n-th post from next kicks (n already 1..size). */
+static inline void snring__dev_arm_after(struct snring_dev *q, uint32_t n)
+{
+	snring_store_sc(&q->mine->kick_at, snring_cpu_to_le32(q->next + n - 1));
+}
+
 /*
  * Asks for a kick at the next post without re-reading avail: for a caller that
  * has just read a bad avail (counted already), which it re-reads in its next
@@ -903,7 +909,7 @@ static inline void snring_dev_quiet(struct snring_dev *q)
 static inline void snring_dev_arm(struct snring_dev *q)
 {
 	if (!q->broken)
-		snring_store_sc(&q->mine->kick_at, snring_cpu_to_le32(q->next));
+		snring__dev_arm_after(q, 1);
 }
 
 /*
@@ -925,7 +931,7 @@ static inline int snring_dev_want_kick_after(struct snring_dev *q, uint32_t n)
 	 * [B6] full fence between writing kick_at and re-reading avail; pairs
 	 * with [B5]. The load also acquires avail, like [B2].
 	 */
-	snring_store_sc(&q->mine->kick_at, snring_cpu_to_le32(q->next + n - 1));
+	snring__dev_arm_after(q, n);
 	return snring__dev_took_avail(q, snring_le32_to_cpu(snring_load_sc(&q->theirs->avail)));
 }
 
