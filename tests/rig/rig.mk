@@ -7,6 +7,8 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh $(KREL_STAMP)
 .PHONY: check-e2e run-guest
 # bad-input needs no KVM; the boot and net suites (tests/e2e/all.sh) and the perf cross-check run
 # directly on a VMX/SVM host, else inside the rig, whose --extras put iperf3 and perf into L1.
+# run-piped.sh then runs `make run`'s own path with its input piped in (through the rig's
+# interactive console where there is no VMX/SVM).
 #
 # In the rig only, a run whose L1 broke is repeated up to twice, saying so loudly
 # (tests/rig/rig-retry.sh says why); a suite's own failure is final.
@@ -28,6 +30,19 @@ check-e2e: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux $(NETCHECK) $(RINGPOKE) \
 			$(RIG_E2E) $$t || { echo "check-e2e: FAILED (status $$?): $$t" >&2; exit 1; }; \
 		done; \
 	fi
+	tests/e2e/run-piped.sh
+
+# `make run`'s terminal in the rig (tests/rig/console-relay.c) against a fake L1, under the
+# sanitizers; rig.sh builds its own plain copy. tests/e2e/run-piped.sh drives the real one.
+CONSOLE_RELAY_SAN := $(BUILD)/rig/console-relay-san
+$(CONSOLE_RELAY_SAN): tests/rig/console-relay.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $<
+
+.PHONY: check-console-relay
+check-console-relay: $(CONSOLE_RELAY_SAN)
+	timeout 300 tests/rig/console_relay_test.py $(CONSOLE_RELAY_SAN)
+check-fragments:: check-console-relay
 
 # Powering the guest off (0) and quitting with Ctrl-A x (6) are both a normal end of `make run`.
 run-guest: snvmm $(INITRAMFS) $(BUILD)/debian/vmlinux

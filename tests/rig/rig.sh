@@ -123,6 +123,11 @@ if [ ! -x "$holder" ] || [ tests/rig/kvm-hold.c -nt "$holder" ]; then
 	cc -O2 -Wall -Wextra -Werror -static -o "$holder" tests/rig/kvm-hold.c ||
 		die "cannot build $holder from tests/rig/kvm-hold.c"
 fi
+relay=$rigdir/console-relay
+if [ "$interactive" = 1 ] && { [ ! -x "$relay" ] || [ tests/rig/console-relay.c -nt "$relay" ]; }; then
+	cc -O2 -std=gnu11 -Wall -Wextra -Werror -o "$relay" tests/rig/console-relay.c ||
+		die "cannot build $relay from tests/rig/console-relay.c"
+fi
 base=$rigdir/l1-base.cpio.gz
 key=$(
 	cat tests/rig/l1-init
@@ -298,9 +303,15 @@ if [ "$interactive" = 1 ]; then
 	size=$(stty size 2>/dev/null || true)
 	[[ $size =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] || size= # a pty of 0x0 (script(1)) has no size
 	[ -n "$size" ] && append+=" rig.rows=${size% *} rig.cols=${size#* }"
+	# The console is QEMU's pipe chardev, carried to and from this terminal by console-relay,
+	# which holds what is typed or piped in until L1's console is raw and silent (the relay's
+	# header says why). The console's log stays QEMU's own (logfile=).
+	con=$rigdir/console
+	rm -f "$log" "$con.in" "$con.out"
+	mkfifo "$con.in" "$con.out" || die "cannot create the console FIFOs $con.{in,out}"
 	# No QEMU mux: every key, Ctrl-A and Ctrl-C included, goes to L1's console and so to snvmm.
-	# So no key could end a QEMU whose L1 stopped: a watcher ends it (SIGTERM: QEMU gives the
-	# terminal back as it was) and says so.
+	# So no key could end a QEMU whose L1 stopped: a watcher ends it (the relay, seeing QEMU
+	# gone, gives the terminal back as it was) and says so.
 	(
 		while sleep 2; do
 			qp=$(cat "$rigdir/qemu.pid" 2>/dev/null) || continue
@@ -316,14 +327,25 @@ if [ "$interactive" = 1 ]; then
 	) &
 	wpid=$!
 	rm -f "$rigdir/stalled"
-	# The console's log is QEMU's own (logfile=), not a tee: QEMU makes the terminal
-	# non-blocking, and a tee writing to it would stop at the first EAGAIN of a slow terminal.
-	rm -f "$log"
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
 		-append "$append rig.mode=interactive" -display none -vga none -monitor none \
-		-pidfile "$rigdir/qemu.pid" -chardev stdio,id=con,signal=off,logfile="$log" \
-		-serial chardev:con -serial file:"$hb"
+		-pidfile "$rigdir/qemu.pid" -chardev pipe,id=con,path="$con",logfile="$log" \
+		-serial chardev:con -serial file:"$hb" </dev/null &
+	qpid=$!
+	# A background job ignores SIGINT: one that ends the relay (input piped in, Ctrl-C on
+	# the terminal) ends QEMU too, as does a SIGTERM or SIGHUP to this script.
+	trap 'kill "$qpid" 2>/dev/null' INT TERM HUP
+	"$relay" "$con" "rig-l1: ready after " "$qpid"
+	kill "$qpid" 2>/dev/null # the relay ends after QEMU, unless it failed or was killed
+	# A trap's signal ends a wait early: wait again until QEMU's timeout(1) is reaped.
+	wait "$qpid"
 	qrc=$?
+	while kill -0 "$qpid" 2>/dev/null; do
+		wait "$qpid"
+		qrc=$?
+	done
+	trap - INT TERM HUP
+	rm -f "$con.in" "$con.out"
 	kill "$wpid" 2>/dev/null
 	wait "$wpid" 2>/dev/null
 	[ -s "$rigdir/stalled" ] && stalled=$(cat "$rigdir/stalled")
