@@ -5,8 +5,8 @@
  * receive FIFO. When stdin is a terminal it is put in raw mode (so Ctrl-C
  * reaches the guest) and Ctrl-A x quits, as in QEMU; Ctrl-A Ctrl-A sends a
  * Ctrl-A. The model is what Linux's 8250 driver probes and uses: scratch,
- * FIFO detection through IIR, loopback through MCR/MSR, THRE and RX interrupts
- * gated by OUT2 — nothing more.
+ * FIFO detection through IIR, loopback through MCR/MSR, THRE, RX and
+ * line-status (overrun) interrupts gated by OUT2 — nothing more.
  *
  * Neither direction loses bytes, and neither can wedge us. Output: a reader
  * that stops (a full pipe, a paused terminal) holds the writing vCPU, as a
@@ -58,6 +58,7 @@ enum { RBR_THR = 0, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define IIR_MSI	     0x00
 #define IIR_THRI     0x02
 #define IIR_RDI	     0x04
+#define IIR_RLSI     0x06
 #define IIR_FIFO_ON  0xc0
 #define FCR_ENABLE   0x01
 #define FCR_CLEAR_RX 0x02
@@ -68,6 +69,7 @@ enum { RBR_THR = 0, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define MCR_OUT2     0x08
 #define MCR_LOOP     0x10
 #define LSR_DR	     0x01
+#define LSR_OE	     0x02
 #define LSR_THRE     0x20
 #define LSR_TEMT     0x40
 #define MSR_DELTA    0x0f
@@ -92,6 +94,7 @@ struct serial {
 	bool polled;		   /* the guest polls: input need not wait for its interrupt */
 	bool iir_polled;	   /* IIR read with RDI on and OUT2 off since RDI went on */
 	bool rx_taken;		   /* the guest read from the FIFO since input last entered it */
+	bool overrun;		   /* LSR's OE: input was lost since the guest last read LSR */
 
 	pthread_mutex_t out_lock; /* keeps output bytes in order, outside lock */
 	int out_fd, in_fd;
@@ -113,6 +116,8 @@ static uint32_t rx_count(const struct serial *s)
 static uint8_t serial_iir(const struct serial *s)
 {
 	uint8_t fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO_ON : 0;
+	if ((s->ier & IER_RLSI) && s->overrun)
+		return IIR_RLSI | fifo; /* the 16550's highest priority */
 	if ((s->ier & IER_RDI) && rx_count(s))
 		return IIR_RDI | fifo;
 	if ((s->ier & IER_THRI) && s->thri_pending)
@@ -293,7 +298,10 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 	case MCR:
 		return s->mcr;
 	case LSR:
-		return LSR_THRE | LSR_TEMT | (rx_count(s) ? LSR_DR : 0);
+		/* Reading LSR clears its error bits, and so a line-status interrupt. */
+		v = LSR_THRE | LSR_TEMT | (rx_count(s) ? LSR_DR : 0) | (s->overrun ? LSR_OE : 0);
+		s->overrun = false;
+		return v;
 	case MSR:
 		v = serial_msr(s);
 		s->msr &= ~MSR_DELTA;
@@ -328,13 +336,15 @@ struct serial_input {
 	uint8_t pend[PEND_SIZE];
 	size_t off, len;
 	bool escape, eof;
+	bool overran; /* bytes lost since the last delivery: the guest hears of it (LSR's OE) */
 };
 
 /*
  * Appends what was read to the pending bytes, acting on the escape as it is
  * typed; returns false when the user asked to quit. Only a terminal's input
  * can find the buffer full (a pipe's waits unread): past it, keys typed into
- * a guest that reads none are lost, as a UART overruns, and counted.
+ * a guest that reads none are lost, as a UART overruns, and counted; the
+ * guest learns of it as from a UART, by LSR's overrun bit.
  */
 static bool serial_take_input(struct serial *s, struct serial_input *in, const uint8_t *buf,
 			      size_t n)
@@ -353,10 +363,12 @@ static bool serial_take_input(struct serial *s, struct serial_input *in, const u
 			in->escape = true;
 			continue;
 		}
-		if (in->len < PEND_SIZE)
+		if (in->len < PEND_SIZE) {
 			in->pend[in->len++] = c;
-		else
+		} else {
 			counter_inc(&s->rx_overruns);
+			in->overran = true;
+		}
 	}
 	return true;
 }
@@ -384,6 +396,8 @@ static void serial_deliver(struct serial *s, struct serial_input *in)
 		}
 	}
 	s->want_space = in->off < in->len;
+	s->overrun |= in->overran;
+	in->overran = false;
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	memmove(in->pend, in->pend + in->off, in->len - in->off);

@@ -6,6 +6,7 @@
  * follow IER and OUT2. No byte goes to stdout (transmitted bytes loop back,
  * MCR_LOOP). test_input starts the input thread on a pipe as stdin: host
  * input waits until the guest listens, or enters at once for a polling guest.
+ * test_overrun gives it a terminal (a pty) that types more than it can hold.
  */
 #include "check.h"
 #include "device.h"
@@ -13,6 +14,7 @@
 #include "stats.h"
 #include "vm.h"
 
+#include <pty.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,7 +25,9 @@ enum { RBR_THR = 0, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define LOOP 0x10 /* MCR */
 #define OUT2 0x08 /* MCR */
 #define DR   0x01 /* LSR */
+#define OE   0x02 /* LSR */
 #define RDI  0x01 /* IER */
+#define RLSI 0x04 /* IER */
 
 struct fixture {
 	struct vm_config cfg;
@@ -31,13 +35,15 @@ struct fixture {
 	const struct io_range *port;
 };
 
-static void fixture_init_polled(struct fixture *f, bool polled)
+/* raw: stdin is a terminal that snvmm puts in raw mode (console_raw). */
+static void fixture_init_console(struct fixture *f, bool polled, bool raw)
 {
 	void *state;
 
 	memset(f, 0, sizeof(*f));
 	f->cfg.ram_mib = 2;
 	f->cfg.console_polled = polled;
+	f->cfg.console_raw = raw;
 	CHECK_EQ(vm_init(&f->vm, &f->cfg), 0);
 	CHECK_EQ(serial_device.setup(&f->vm, &f->cfg, &state), 0);
 	f->vm.devices[0] = (struct vm_device){.ops = &serial_device, .state = state};
@@ -48,7 +54,7 @@ static void fixture_init_polled(struct fixture *f, bool polled)
 
 static void fixture_init(struct fixture *f)
 {
-	fixture_init_polled(f, false);
+	fixture_init_console(f, false, false);
 }
 
 static void outb(struct fixture *f, unsigned reg, uint8_t v)
@@ -64,24 +70,37 @@ static uint8_t inb(struct fixture *f, unsigned reg)
 	return v;
 }
 
+struct wanted_counter {
+	const char *name;
+	uint64_t value;
+};
+
 static void collect(void *ctx, const char *group, const char *name, uint64_t value)
 {
+	struct wanted_counter *c = ctx;
+
 	(void)group;
-	if (!strcmp(name, "irqs"))
-		*(uint64_t *)ctx = value;
+	if (!strcmp(name, c->name))
+		c->value = value;
+}
+
+/* One of the UART's counters (devices.serial.NAME). */
+static uint64_t counter_of(struct fixture *f, const char *name)
+{
+	struct stats_writer w;
+	struct wanted_counter c = {name, ~0ULL};
+
+	stats_writer_init(&w, STATS_COLLECT, NULL);
+	w.collect = collect;
+	w.ctx = &c;
+	serial_device.stats(f->vm.devices[0].state, &w);
+	return c.value;
 }
 
 /* Rising edges of the interrupt line so far. */
 static uint64_t irqs(struct fixture *f)
 {
-	struct stats_writer w;
-	uint64_t n = ~0ULL;
-
-	stats_writer_init(&w, STATS_COLLECT, NULL);
-	w.collect = collect;
-	w.ctx = &n;
-	serial_device.stats(f->vm.devices[0].state, &w);
-	return n;
+	return counter_of(f, "irqs");
 }
 
 static void test_registers(void)
@@ -244,7 +263,7 @@ static void test_input(bool polled)
 
 	CHECK(saved >= 0 && pipe(p) == 0 && dup2(p[0], STDIN_FILENO) == STDIN_FILENO);
 	close(p[0]);
-	fixture_init_polled(&f, polled);
+	fixture_init_console(&f, polled, false);
 	CHECK_EQ(serial_device.start(f.vm.devices[0].state), 0);
 	CHECK_EQ(write(p[1], "ab", 2), 2);
 	if (polled) {
@@ -304,6 +323,63 @@ static void test_input(bool polled)
 	close(saved);
 }
 
+/* Whether the overrun count reaches n within ms milliseconds, reading no register. */
+static bool overruns_within(struct fixture *f, uint64_t n, unsigned ms)
+{
+	uint64_t end = mono_ns() + ms * 1000000ull;
+
+	while (counter_of(f, "rx_overruns") < n && mono_ns() < end)
+		usleep(1000);
+	return counter_of(f, "rx_overruns") == n;
+}
+
+/*
+ * A terminal typing past what the FIFO (1024) and the host-side buffer (4096)
+ * hold, into a guest that listens but reads nothing: the rest is lost and
+ * counted, and the guest hears of it as from a 16550, by LSR's OE and, with
+ * IER's RLSI on, a line-status interrupt ahead of received data; reading LSR
+ * clears both.
+ */
+static void test_overrun(void)
+{
+	struct fixture f;
+	char keys[1024];
+	int master, slave, saved = dup(STDIN_FILENO);
+	uint64_t irqs0;
+
+	CHECK(saved >= 0 && openpty(&master, &slave, NULL, NULL, NULL) == 0);
+	CHECK(dup2(slave, STDIN_FILENO) == STDIN_FILENO);
+	close(slave);
+	fixture_init_console(&f, false, true);
+	CHECK_EQ(serial_device.start(f.vm.devices[0].state), 0);
+	outb(&f, IIR_FCR, 0x07);
+	outb(&f, MCR, OUT2);
+	outb(&f, IER, RDI | RLSI);
+	irqs0 = irqs(&f);
+	memset(keys, 'k', sizeof(keys));
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ(write(master, keys, sizeof(keys)), (ssize_t)sizeof(keys));
+	CHECK(overruns_within(&f, 1024, 5000));
+	CHECK_EQ(inb(&f, IIR_FCR) & 0x0f, 0x06); /* line status first */
+	CHECK(irqs(&f) > irqs0);
+	CHECK_EQ(inb(&f, LSR) & (OE | DR), OE | DR);
+	CHECK_EQ(inb(&f, LSR) & OE, 0);		 /* cleared by the read */
+	CHECK_EQ(inb(&f, IIR_FCR) & 0x0f, 0x04); /* then received data */
+	/* RLSI off: the next loss shows in LSR only. */
+	outb(&f, IER, RDI);
+	CHECK_EQ(write(master, keys, 100), 100);
+	CHECK(overruns_within(&f, 1124, 5000));
+	CHECK_EQ(inb(&f, IIR_FCR) & 0x0f, 0x04);
+	CHECK_EQ(inb(&f, LSR) & OE, OE);
+	CHECK_EQ(inb(&f, LSR) & OE, 0);
+
+	serial_device.stop(f.vm.devices[0].state);
+	vm_destroy(&f.vm);
+	close(master);
+	CHECK(dup2(saved, STDIN_FILENO) == STDIN_FILENO);
+	close(saved);
+}
+
 int main(void)
 {
 	test_registers();
@@ -312,5 +388,6 @@ int main(void)
 	test_interrupts();
 	test_input(false);
 	test_input(true);
+	test_overrun();
 	return check_summary("test_serial");
 }
