@@ -10,7 +10,7 @@
 #                         [--interactive] [--npt 0|1] SCRIPT [FILES...]
 #   --extras       also put qemu-system-x86_64 (+ firmware), iperf3 and perf into L1
 #   --python       also put bash and python3 (its standard library) into L1
-#   --interactive  SCRIPT gets the console (stdin attached); for `make run`
+#   --interactive  SCRIPT gets this terminal as its console (tests/rig/console-relay.c); `make run`
 #   --npt 0        L1's kvm-amd shadows L2 page tables instead of using nested paging (1, the
 #                  default): L2 guests then have not hung under load, but they exit more (README)
 # RIG_L1_APPEND adds to L1's kernel command line (experiments). RIG_SNVMM names the binary that
