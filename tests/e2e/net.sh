@@ -116,7 +116,7 @@ if command -v iperf3 >/dev/null; then
 	iperf3 -s -B 10.0.2.1 -p 5202 >"$tmp/iperf-server2.out" 2>&1 &
 	pids="$pids $!"
 else
-	echo "e2e-net: no iperf3 here (the rig needs --extras)"
+	echo "e2e-net: no iperf3 here (make deps installs it; the rig copies it into L1)"
 fi
 
 # The guest half rides in a second, gzip'd cpio layer appended to the initramfs.

@@ -19,6 +19,13 @@ ip link set lo up
 { echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6; } 2>/dev/null || true
 ip addr add 10.0.2.1/24 dev tap0
 ip link set tap0 up
+# An iperf3 server on the host's side of the tap, so that `iperf3 -c 10.0.2.1` (and -R, the
+# other way) works from the guest's shell; it ends with the guest (below).
+iperf_pid=
+if command -v iperf3 >/dev/null; then
+	iperf3 -s -B 10.0.2.1 >/dev/null 2>&1 </dev/null &
+	iperf_pid=$!
+fi
 # The terminal's size goes to the guest's init (a serial line carries none).
 size=$(stty size 2>/dev/null || true)
 case $size in
@@ -41,6 +48,7 @@ while :; do
 	fi
 	echo "snvmm: the guest rebooted; starting it again"
 done
+[ -n "$iperf_pid" ] && kill "$iperf_pid" 2>/dev/null
 case $st in
 0 | 6) ;;
 1) echo "snvmm: ended with a VMM error (status 1)" >&2 ;;

@@ -6,7 +6,7 @@ $(BUILD)/debian/vmlinux: tests/rig/debian-kernel.sh $(KREL_STAMP)
 
 .PHONY: check-e2e run-guest
 # bad-input needs no KVM; the boot and net suites (tests/e2e/all.sh) and the perf cross-check run
-# directly on a VMX/SVM host, else inside the rig, whose --extras put iperf3 and perf into L1.
+# directly on a VMX/SVM host, else inside the rig, whose --extras put QEMU and perf into L1.
 # run-piped.sh then runs `make run`'s own path with its input piped in (through the rig's
 # interactive console where there is no VMX/SVM).
 #

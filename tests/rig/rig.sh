@@ -8,7 +8,7 @@
 #
 # Usage: tests/rig/rig.sh [--timeout SECONDS] [--mem MiB] [--cpus N] [--extras] [--python]
 #                         [--interactive] [--npt 0|1] SCRIPT [FILES...]
-#   --extras       also put qemu-system-x86_64 (+ firmware), iperf3 and perf into L1
+#   --extras       also put qemu-system-x86_64 (+ firmware) and perf into L1 (iperf3 is always there)
 #   --python       also put bash and python3 (its standard library) into L1
 #   --interactive  SCRIPT gets this terminal as its console (tests/rig/console-relay.c); `make run`
 #   --npt 0        L1's kvm-amd shadows L2 page tables instead of using nested paging (1, the
@@ -131,7 +131,8 @@ fi
 base=$rigdir/l1-base.cpio.gz
 key=$(
 	cat tests/rig/l1-init
-	stat_key "$holder" tests/rig/rig-shutdown-rips /bin/busybox /sbin/ip /usr/sbin/ethtool "$kernel" "$kdir/vmlinux" "$self"
+	stat_key "$holder" tests/rig/rig-shutdown-rips /bin/busybox /sbin/ip /usr/sbin/ethtool /usr/bin/iperf3 \
+		"$kernel" "$kdir/vmlinux" "$self"
 	for m in $l1_modules; do stat_key "$mods/$m"; done
 )
 if ! layer_fresh "$base" "$key"; then
@@ -150,6 +151,7 @@ if ! layer_fresh "$base" "$key"; then
 	done
 	copy_prog "$st" /sbin/ip /usr/sbin/ip || die "no /sbin/ip (install iproute2)"
 	[ -x /usr/sbin/ethtool ] && copy_prog "$st" /usr/sbin/ethtool
+	[ -x /usr/bin/iperf3 ] && copy_prog "$st" /usr/bin/iperf3
 	echo "root:x:0:0:root:/root:/bin/sh" >"$st/etc/passwd"
 	echo "root:x:0:" >"$st/etc/group"
 	mknod -m 600 "$st/dev/console" c 5 1 || die "cannot create /dev/console (must be root)"
@@ -164,7 +166,7 @@ layers=("$base")
 if [ "$extras" = 1 ]; then
 	ext=$rigdir/l1-extras.cpio.gz
 	qemu=/usr/bin/qemu-system-x86_64
-	key=$(stat_key $qemu /usr/bin/iperf3 /usr/bin/perf /usr/share/qemu /usr/share/seabios "$self")
+	key=$(stat_key $qemu /usr/bin/perf /usr/share/qemu /usr/share/seabios "$self")
 	if ! layer_fresh "$ext" "$key"; then
 		echo "rig: building the L1 extras image (cached in $ext)"
 		st=$rigdir/stage-extras
@@ -173,7 +175,6 @@ if [ "$extras" = 1 ]; then
 		copy_prog "$st" $qemu || die "no $qemu (install qemu-system-x86)"
 		cp -a /usr/share/qemu /usr/share/seabios "$st/usr/share/"
 		[ -d /usr/lib/ipxe/qemu ] && mkdir -p "$st/usr/lib/ipxe" && cp -a /usr/lib/ipxe/qemu "$st/usr/lib/ipxe/"
-		[ -x /usr/bin/iperf3 ] && copy_prog "$st" /usr/bin/iperf3
 		[ -x /usr/bin/perf ] && copy_prog "$st" /usr/bin/perf
 		pack "$st" "$ext" || die "cannot pack $ext"
 		rm -rf "$st"
