@@ -3,7 +3,8 @@
 # Boots the default guest (Debian's kernel + our initramfs) on this terminal, with its NIC on
 # tap0 = 10.0.2.1/24 (the guest's /init gives eth0 10.0.2.15). Run directly on a VMX/SVM host, or
 # inside the rig's L1 by tests/rig/run-default.sh. The tap lives in a network namespace made for
-# this run (unshare -n), never in the caller's: it vanishes when snvmm exits.
+# this run (unshare -n), never in the caller's: it vanishes when snvmm exits. SNVMM_ARGS adds
+# options to snvmm's, split at spaces (`make run SNVMM_ARGS='--stats --cpus 2'`).
 set -e
 cd "$(dirname "$0")/../.."
 if [ "${SNVMM_IN_NETNS:-}" != 1 ] || [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
@@ -38,7 +39,9 @@ set +e
 quick=0
 while :; do
 	t0=$(date +%s)
-	./snvmm --initrd initramfs/initramfs.cpio.gz --net tap=tap0 ${append:+--append "$append"} "$k"
+	# shellcheck disable=SC2086 # SNVMM_ARGS is options, split at spaces on purpose
+	./snvmm --initrd initramfs/initramfs.cpio.gz --net tap=tap0 ${append:+--append "$append"} \
+		${SNVMM_ARGS:-} "$k"
 	st=$?
 	[ "$st" = 3 ] || break
 	if [ $(($(date +%s) - t0)) -lt 20 ]; then quick=$((quick + 1)); else quick=0; fi

@@ -7,12 +7,13 @@
 # guest/snnet.ko, and FILES). Exits with SCRIPT's status.
 #
 # Usage: tests/rig/rig.sh [--timeout SECONDS] [--mem MiB] [--cpus N] [--extras] [--python]
-#                         [--interactive] [--npt 0|1] SCRIPT [FILES...]
+#                         [--interactive] [--npt 0|1] [--env NAME=VALUE]... SCRIPT [FILES...]
 #   --extras       also put qemu-system-x86_64 (+ firmware) and perf into L1 (iperf3 is always there)
 #   --python       also put bash and python3 (its standard library) into L1
 #   --interactive  SCRIPT gets this terminal as its console (tests/rig/console-relay.c); `make run`
 #   --npt 0        L1's kvm-amd shadows L2 page tables instead of using nested paging (1, the
 #                  default): L2 guests then have not hung under load, but they exit more (README)
+#   --env N=V      SCRIPT runs with N set to V in its environment
 # RIG_L1_APPEND adds to L1's kernel command line (experiments). RIG_SNVMM names the binary that
 # becomes L1's /work/snvmm (default ./snvmm): build/asan/snvmm or build/tsan/snvmm, say, runs the
 # same scripts under the sanitizers (their runtime libraries go along, as every library does).
@@ -35,7 +36,8 @@ extras=0
 python=0
 interactive=0
 npt=
-usage() { sed -n '9,15p' "$self" | sed 's/^# \{0,1\}//' >&2; }
+envs=()
+usage() { sed -n '9,16p' "$self" | sed 's/^# \{0,1\}//' >&2; }
 die() { # before L1 boots only
 	echo "rig: $*" >&2
 	exit 126
@@ -49,6 +51,11 @@ while [ $# -gt 0 ]; do
 	--python) python=1; shift ;;
 	--npt) npt=${2:-}; shift 2 || die "--npt needs a value" ;;
 	--interactive) interactive=1; shift ;;
+	--env)
+		[[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env takes NAME=VALUE, not '${2:-}'"
+		envs+=("$2")
+		shift 2
+		;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	-*) usage; die "unknown option $1" ;;
@@ -240,6 +247,11 @@ for f in "$@"; do
 	[ -f "$f" ] && [ -x "$f" ] && copy_libs "$st" "$f"
 done
 echo "$script" >"$st/rig/script"
+# --env: one export a line, the value single-quoted (a quote in it closed, escaped, reopened).
+for e in ${envs[@]+"${envs[@]}"}; do
+	v=${e#*=}
+	printf "export %s='%s'\n" "${e%%=*}" "${v//\'/\'\\\'\'}"
+done >"$st/rig/env"
 work=$rigdir/l1-work.cpio.gz
 pack "$st" "$work" || die "cannot pack $work"
 rm -rf "$st"
