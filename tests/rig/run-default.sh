@@ -10,7 +10,7 @@ if [ "$(tests/rig/kvm-kind.sh)" = hw ]; then
 	exec tests/rig/guest-default.sh
 fi
 echo "snvmm: $(tests/rig/kvm-kind.sh --why 2>&1 >/dev/null); booting the default guest inside" \
-	"the nested rig (QEMU/TCG: about 30 s to the shell, and slower than hardware throughout)"
+	"the nested rig (QEMU/TCG: about 15 s to the shell, and slower than hardware throughout)"
 set -- tests/rig/guest-default.sh
 [ -n "${SNVMM_ARGS:-}" ] && set -- --env "SNVMM_ARGS=$SNVMM_ARGS" "$@"
 exec tests/rig/rig.sh --interactive --timeout "${RIG_TIMEOUT:-14400}" "$@"
