@@ -125,16 +125,18 @@ stat_key() { stat -L -c '%n %s %Y' "$@" 2>/dev/null; }
 l1_modules="virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko
 arch/x86/kvm/kvm-amd.ko drivers/net/tun.ko drivers/net/tap.ko drivers/vhost/vhost_iotlb.ko
 drivers/vhost/vhost.ko drivers/vhost/vhost_net.ko"
+# build_tool OUT SRC [CFLAGS...]: the rig's own helper programs, rebuilt when SRC is newer.
+build_tool() {
+	local out=$1 src=$2
+	shift 2
+	[ -x "$out" ] && [ ! "$src" -nt "$out" ] && return 0
+	cc -O2 -std=gnu11 -Wall -Wextra -Werror "$@" -o "$out" "$src" ||
+		die "cannot build $out from $src"
+}
 holder=$rigdir/kvm-hold
-if [ ! -x "$holder" ] || [ tests/rig/kvm-hold.c -nt "$holder" ]; then
-	cc -O2 -Wall -Wextra -Werror -static -o "$holder" tests/rig/kvm-hold.c ||
-		die "cannot build $holder from tests/rig/kvm-hold.c"
-fi
+build_tool "$holder" tests/rig/kvm-hold.c -static
 relay=$rigdir/console-relay
-if [ "$interactive" = 1 ] && { [ ! -x "$relay" ] || [ tests/rig/console-relay.c -nt "$relay" ]; }; then
-	cc -O2 -std=gnu11 -Wall -Wextra -Werror -o "$relay" tests/rig/console-relay.c ||
-		die "cannot build $relay from tests/rig/console-relay.c"
-fi
+[ "$interactive" = 1 ] && build_tool "$relay" tests/rig/console-relay.c
 base=$rigdir/l1-base.cpio.gz
 key=$(
 	cat tests/rig/l1-init
